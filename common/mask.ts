@@ -1,0 +1,25 @@
+/**
+ * Credentials must never reach a log line: cameras are commonly addressed as
+ * rtsp://user:pass@host, and ffmpeg echoes its input URL in errors.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(?::[^\s/@]*)?@/gi;
+const SECRET_KEYS = /pass(word)?|secret|token|credential|authorization|nkey|seed|jwt/i;
+
+export function maskCredentials(text: string): string {
+  return text.replace(URL_USERINFO, '$1***:***@');
+}
+
+/** Deep-copies a value for logging, masking URLs in strings and values under secret-looking keys. */
+export function maskValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskCredentials(value);
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: maskCredentials(value.message), ...(value.cause ? { cause: maskValue(value.cause, depth + 1) } : {}) };
+  }
+  if (Array.isArray(value)) return value.map((v) => maskValue(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEYS.test(k) && v != null && typeof v !== 'object' ? '***' : maskValue(v, depth + 1);
+  }
+  return out;
+}
