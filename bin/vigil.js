@@ -6,4 +6,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A finished command exits even if a library left a handle open; stdout is
+// flushed first so that a piped JSON summary is never cut short.
+process.exitCode = code;
+process.stdout.write('', () => process.exit(code));

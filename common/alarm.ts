@@ -143,6 +143,27 @@ export function newAlarmId(now = Date.now()): string {
   return `${now.toString(36).padStart(9, '0')}-${randomUUID()}`;
 }
 
+/**
+ * The alarm schema as JSON Schema (draft 2020-12), for common/alarm.schema.json
+ * (written by common/gen-alarm-schema.ts). The superRefine rule, which zod
+ * cannot export, is spelled out as if/then clauses: each kind requires its
+ * measures block.
+ */
 export function alarmJsonSchema(): object {
-  return z.toJSONSchema(alarmSchema, { target: 'draft-2020-12', unrepresentable: 'any' });
+  const base = z.toJSONSchema(alarmSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const requires = (kind: object, field: string) => ({ if: { properties: { kind }, required: ['kind'] }, then: { required: [field] } });
+  const { $schema, ...rest } = base;
+  return {
+    $schema,
+    $id: 'https://vigil.local/schemas/alarm-v1.json',
+    title: 'Vigil alarm',
+    description: `Alarm schema v${ALARM_SCHEMA_VERSION}, published on vigil.alarm.<site>.<camera>.<kind> (JetStream msgID = id). At most ${MAX_ALARM_BYTES} bytes of JSON. Generated from common/alarm.ts; do not edit.`,
+    ...rest,
+    allOf: [
+      requires({ const: 'crowd.density' }, 'crowd'),
+      requires({ const: 'object.abandoned' }, 'object'),
+      requires({ pattern: '^camera\\.' }, 'health'),
+      requires({ pattern: '^sensor\\.' }, 'sensor'),
+    ],
+  };
 }

@@ -21,3 +21,7 @@ export const healthSubject = (site: string, edge: string) => `${SUBJECT_PREFIX}.
 export const dispatchSubject = (unit: string) => `${SUBJECT_PREFIX}.dispatch.${tok('unit', unit)}`;
 export const DEAD_LETTER_SUBJECT = `${SUBJECT_PREFIX}.deadletter.alarm`;
 export const warningSubject = (site: string) => `${SUBJECT_PREFIX}.warning.${tok('site', site)}`;
+
+/** vigil.sensor.<site>.<sensorId>: raw readings from panic buttons, smoke detectors, door contacts, I/O modules (edge/sensors). */
+export const sensorSubject = (site: string, sensor: string) => `${SUBJECT_PREFIX}.sensor.${tok('site', site)}.${tok('sensor', sensor)}`;
+export const sensorSubjectsFor = (site: string) => `${SUBJECT_PREFIX}.sensor.${tok('site', site)}.*`;

@@ -51,7 +51,11 @@ export interface CameraSource {
   /** a URL or path safe to log (credentials masked) */
   readonly display: string;
   /** resolves the input ffmpeg should open (for ONVIF this performs discovery) */
-  resolve(): Promise<{ input: string; realtime: boolean; loop: boolean; isLive: boolean }>;
+  resolve(): Promise<{
+    input: string; realtime: boolean; loop: boolean; isLive: boolean;
+    /** RTSP lower transport; tcp (interleaved) unless the source says otherwise */
+    rtspTransport?: 'tcp' | 'udp';
+  }>;
 }
 
 export type DecoderStatus =
@@ -71,11 +75,22 @@ export interface FrameDecoder {
   status(): AsyncIterable<DecoderStatus>;
 }
 
+/**
+ * Per-request detection options. `heatmap` adds `extras.personHeatmap`
+ * ({ width: 128, height: 128, data: Float32Array }, the model's person-centre
+ * heatmap); `tiles` runs sliced inference (rows×cols tiles overlapping by the
+ * `overlap` fraction, plus the full frame, merged by NMS) for dense crowds.
+ */
+export interface DetectRequestOptions {
+  heatmap?: boolean;
+  tiles?: { rows: number; cols: number; overlap: number };
+}
+
 /** Runs detection over a batch of frames; a pool implements the same interface. */
 export interface Detector {
   readonly name: string;
   readonly backend: string;
-  detect(frames: readonly Frame[]): Promise<DetectionResult[]>;
+  detect(frames: readonly Frame[], options?: DetectRequestOptions): Promise<DetectionResult[]>;
   close(): Promise<void>;
 }
 

@@ -34,4 +34,4 @@ if pg_isready -q -h 127.0.0.1 -p 5432; then
   fi
 fi
 
-./fixtures/fetch-vtest.sh
+node bin/vigil.js fixtures >/dev/null  # fetches vtest.avi, builds the composed clips (fixtures/compose)

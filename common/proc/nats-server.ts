@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './free-port.ts';
@@ -34,7 +34,9 @@ export class NatsServer {
     this.url = `nats://127.0.0.1:${port}`;
     this.#ownsStore = ownsStore;
     this.#confFile = path.join(storeDir, 'nats.conf');
-    writeFileSync(this.#confFile, `listen: 127.0.0.1:${port}\nmax_payload: 1MB\njetstream {\n  store_dir: ${JSON.stringify(path.join(storeDir, 'js'))}\n}\n${config}\n`);
+    mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+    // The config may hold credentials (the demo's authorization block): owner-only.
+    writeFileSync(this.#confFile, `listen: 127.0.0.1:${port}\nmax_payload: 1MB\njetstream {\n  store_dir: ${JSON.stringify(path.join(storeDir, 'js'))}\n}\n${config}\n`, { mode: 0o600 });
   }
 
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
@@ -47,12 +49,20 @@ export class NatsServer {
   }
 
   get running(): boolean { return this.#proc !== null && this.#proc.exitCode === null; }
+  get pid(): number | null { return this.#proc?.pid ?? null; }
+  #exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+  /** Called whenever the server process exits, whether stopped, killed or crashed. */
+  onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void { this.#exitListeners.push(fn); }
   get log(): readonly string[] { return this.#log; }
 
   async startProcess(binary = process.env.NATS_SERVER_BIN ?? 'nats-server'): Promise<void> {
     if (this.running) return;
     const proc = spawn(binary, ['-c', this.#confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
+    proc.once('exit', (code, signal) => {
+      if (this.#proc === proc) this.#proc = null;
+      for (const fn of this.#exitListeners) fn(code, signal);
+    });
     const keep = (b: Buffer) => { this.#log.push(...b.toString().split('\n').filter(Boolean)); this.#log = this.#log.slice(-50); };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);

@@ -1,6 +1,11 @@
-import type { Analyzer } from '../types.ts';
+import type { Analyzer, AnalyzerOutput, DetectionResult, Frame } from '../types.ts';
 import type { CameraConfig } from '../../common/config/site.ts';
-import type { AbandonedConfig } from '../../common/config/zone.ts';
+import { abandonedSchema, type AbandonedConfig, type ZoneConfig } from '../../common/config/zone.ts';
+import { newAlarmId } from '../../common/alarm.ts';
+import { ValidationError } from '../../common/errors.ts';
+import { bottomCentre, pointInPolygon, scaleBox, type BBox } from '../../common/geometry.ts';
+import { createBackgroundModel, type BackgroundModel, type BackgroundModelOptions } from './background-model.ts';
+import { createObjectTracker, type ObjectTracker, type TrackedObject, type TrackerRules } from './object-tracker.ts';
 
 export interface AbandonedAnalyzerOptions {
   camera: CameraConfig;
@@ -8,9 +13,142 @@ export interface AbandonedAnalyzerOptions {
   defaults: AbandonedConfig;
   /** `vigil replay --dwell S` */
   dwellOverrideS?: number;
+  /** tuning of the background model (tests, benches) */
+  background?: Omit<BackgroundModelOptions, 'width' | 'height'>;
 }
 
-/** STUB (owned by the abandoned-object work): emits nothing yet. */
-export function createAbandonedAnalyzer(_options: AbandonedAnalyzerOptions): Analyzer {
-  return { name: 'abandoned', process: () => [] };
+/** COCO-80, 0-indexed: backpack, handbag, suitcase. */
+export const BAG_CLASSES: ReadonlySet<number> = new Set([24, 26, 28]);
+const PERSON = 0;
+/** Below this a person detection is too doubtful to mask the background or attend an object. */
+const PERSON_MIN_SCORE = 0.3;
+/** Fraction of a person box that must differ from the long-term background for it to count as someone there. */
+const PERSON_MIN_PRESENCE = 0.15;
+/** Longest side over shortest side beyond which a static change is not taken for an object. */
+const MAX_ASPECT = 4;
+
+interface ZoneRules { zone: string | null; config: AbandonedConfig }
+
+/**
+ * `object.abandoned`, class-agnostic: any new object that stays still in a
+ * watched area (background-model.ts finds it, object-tracker.ts follows it)
+ * raises an alarm once it has been there for the dwell and nobody has been
+ * near it for the grace period; it clears when the object is taken away.
+ * The detector's bag classes only name the object and raise the confidence.
+ */
+export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Analyzer {
+  const camera = options.camera;
+  const defaults = Object.freeze(abandonedSchema.parse(options.defaults ?? {}));
+  if (options.dwellOverrideS !== undefined && !(options.dwellOverrideS > 0)) {
+    throw new ValidationError('dwell', `must be a positive number of seconds, got ${options.dwellOverrideS}`);
+  }
+  const zones: readonly ZoneConfig[] = camera.zones ?? [];
+  let model: BackgroundModel | null = null;
+  let tracker: ObjectTracker = createObjectTracker({ idPrefix: `${camera.id}-obj` });
+  let last: Frame | null = null;
+
+  function zoneRules(point: readonly [number, number]): ZoneRules {
+    const zone = zones.find((z) => pointInPolygon(point, z.polygon));
+    return { zone: zone?.id ?? null, config: zone?.abandoned ? { ...defaults, ...zone.abandoned } : defaults };
+  }
+
+  function toSource(frame: Frame, box: BBox): [number, number, number, number] {
+    const b = scaleBox(box, frame.sourceWidth / frame.width, frame.sourceHeight / frame.height);
+    return [Math.round(b[0]), Math.round(b[1]), Math.round(b[2]), Math.round(b[3])];
+  }
+
+  function rulesFor(frame: Frame, box: BBox): TrackerRules | null {
+    const src = toSource(frame, box);
+    const point = bottomCentre(src);
+    const { config } = zoneRules(point);
+    if (!config.enabled) return null;
+    if (config.include && !config.include.some((p) => pointInPolygon(point, p))) return null;
+    if (config.exclude?.some((p) => pointInPolygon(point, p))) return null;
+    const w = src[2] - src[0], h = src[3] - src[1];
+    if (Math.min(w, h) < config.minSizePx || Math.max(w, h) > config.maxSizePx) return null;
+    // Bags, boxes and cases are compact; long thin static changes are tape, cables, shadows of rails.
+    if (Math.max(w, h) > MAX_ASPECT * Math.min(w, h)) return null;
+    return {
+      dwellS: options.dwellOverrideS ?? config.dwellS,
+      graceS: config.graceS,
+      attendRadius: config.attendRadiusPx * (frame.width / frame.sourceWidth),
+    };
+  }
+
+  function output(frame: Frame, t: TrackedObject, state: 'raised' | 'cleared', dwellSeconds: number): AnalyzerOutput {
+    const bbox = toSource(frame, t.anchor);
+    const zone = zoneRules(bottomCentre(bbox)).zone;
+    // Class-agnostic evidence is good; a detector that agrees makes it better.
+    const confidence = t.label ? Math.min(1, 0.6 + 0.4 * t.labelScore) : 0.6;
+    const what = t.label ?? 'object';
+    return {
+      alarm: {
+        id: newAlarmId(),
+        kind: 'object.abandoned',
+        state,
+        severity: 'warning',
+        camera: camera.id,
+        zone,
+        episode: t.episode!,
+        capturedAt: new Date(frame.capturedAt).toISOString(),
+        mediaTime: frame.mediaTime,
+        message: state === 'raised' ? `unattended ${what} for ${Math.round(dwellSeconds)} s` : `${what} removed`,
+        object: { bbox, class: t.label, dwellSeconds: Math.max(0, Math.round(dwellSeconds * 10) / 10), confidence: Math.round(confidence * 100) / 100, objectId: t.id },
+      },
+      evidence: frame,
+      draw: [[...t.anchor]],
+    };
+  }
+
+  function process(result: DetectionResult): AnalyzerOutput[] {
+    const frame = result.frame;
+    if (!model || model.cols !== Math.floor(frame.width / model.cell) || model.rows !== Math.floor(frame.height / model.cell)) {
+      model = createBackgroundModel({ ...options.background, width: frame.width, height: frame.height });
+    }
+    const outputs: AnalyzerOutput[] = [];
+    const persons = result.detections.filter((d) => d.classId === PERSON && d.score >= PERSON_MIN_SCORE).map((d) => d.bbox);
+    const bags = result.detections.filter((d) => BAG_CLASSES.has(d.classId)).map((d) => ({ bbox: d.bbox, label: d.label, score: d.score }));
+    const bg = model.update(frame.data, frame.mediaTime, persons);
+    if (bg.rebaselined) {
+      // The whole scene changed (or this is the first frame): nothing tracked before is meaningful now.
+      for (const t of tracker.reset()) outputs.push(output(frame, t, 'cleared', frame.mediaTime - t.since));
+      tracker = createObjectTracker({ idPrefix: `${camera.id}-obj-${frame.seq}` });
+    }
+    const m = model;
+    // A "person" that looks exactly like the long-term background is a post or
+    // a rock the detector keeps mistaking; it must not attend anything.
+    const present = persons.filter((p) => m.presence([Math.floor(p[0] / m.cell), Math.floor(p[1] / m.cell), Math.ceil(p[2] / m.cell), Math.ceil(p[3] / m.cell)]) >= PERSON_MIN_PRESENCE);
+    const events = tracker.step({
+      time: frame.mediaTime,
+      blobs: m.blobs(),
+      persons: present,
+      bags,
+      presence: (cb) => m.presence(cb),
+      rulesFor: (box) => rulesFor(frame, box),
+      onGhost: (b) => m.absorb(b.cellBox),
+    });
+    m.hold(tracker.objects().map((t) => t.cellBox));
+    for (const e of events) {
+      if (e.type === 'abandoned') {
+        e.object.episode = newAlarmId(frame.capturedAt);
+        outputs.push(output(frame, e.object, 'raised', e.dwellSeconds));
+      } else {
+        outputs.push(output(frame, e.object, 'cleared', frame.mediaTime - e.object.since));
+        e.object.alarmed = false;
+      }
+    }
+    last = frame;
+    return outputs;
+  }
+
+  return {
+    name: 'abandoned',
+    process,
+    flush() {
+      const open = tracker.reset();
+      if (!last) return [];
+      const frame = last;
+      return open.map((t) => output(frame, t, 'cleared', frame.mediaTime - t.since));
+    },
+  };
 }

@@ -1,0 +1,124 @@
+import { nanos } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { MAX_ALARM_BYTES } from '../alarm.ts';
+import { TransportError, errorMessage } from '../errors.ts';
+import { ALARM_STREAM, ALL_ALARMS } from '../subjects.ts';
+
+/**
+ * How long an alarm may wait in an edge's outbox and still be de-duplicated by
+ * the stream. It is ONE value: the stream's `duplicate_window` is set from it,
+ * and an edge reads the window back from the stream at start and uses it as its
+ * outbox hold time, so the two cannot drift. An alarm held longer is still
+ * sent (never dropped for age); from then on the hub's unique key on alarm id
+ * is what prevents a double.
+ */
+export const ALARM_HOLD_MS = 24 * 60 * 60 * 1000;
+
+/** JetStream Object Store bucket for alarm snapshots (stream `OBJ_vigil-snapshots`). */
+export const SNAPSHOT_BUCKET = 'vigil-snapshots';
+/** A snapshot JPEG is well under this; the bucket refuses larger objects. */
+export const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024;
+
+export interface AlarmStreamOptions {
+  /** = the outbox hold time; @default ALARM_HOLD_MS */
+  duplicateWindowMs?: number;
+  /** @default 30 days */
+  maxAgeMs?: number;
+  /** @default 1 GiB */
+  maxBytes?: number;
+  /** @default 1 (3 on a cluster) */
+  replicas?: number;
+}
+
+export function alarmStreamConfig(opts: AlarmStreamOptions = {}): StreamConfig {
+  const duplicateWindowMs = opts.duplicateWindowMs ?? ALARM_HOLD_MS;
+  const maxAgeMs = opts.maxAgeMs ?? 30 * 24 * 3600 * 1000;
+  if (!(duplicateWindowMs >= 1000)) throw new TransportError('STREAM_CONFIG', `duplicateWindowMs: ${duplicateWindowMs} must be at least 1000 ms`);
+  if (!(maxAgeMs >= duplicateWindowMs)) throw new TransportError('STREAM_CONFIG', `maxAgeMs: ${maxAgeMs} must be at least the duplicate window (${duplicateWindowMs} ms)`);
+  return {
+    name: ALARM_STREAM,
+    subjects: [ALL_ALARMS],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(maxAgeMs),
+    max_bytes: opts.maxBytes ?? 1024 ** 3,
+    max_msg_size: MAX_ALARM_BYTES,
+    max_msgs: -1,
+    max_msgs_per_subject: -1,
+    max_consumers: -1,
+    duplicate_window: nanos(duplicateWindowMs),
+    num_replicas: opts.replicas ?? 1,
+    allow_direct: true,
+  } as StreamConfig;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) || /stream not found/i.test(errorMessage(err));
+}
+
+/** Creates the alarm stream, or updates its limits to these; safe to call at every start, from any number of processes. */
+export async function ensureAlarmStream(jsm: JetStreamManager, opts: AlarmStreamOptions = {}): Promise<StreamInfo> {
+  const cfg = alarmStreamConfig(opts);
+  try {
+    let info: StreamInfo;
+    try {
+      info = await jsm.streams.info(ALARM_STREAM);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        return await jsm.streams.add(cfg);
+      } catch (addErr) {
+        // another process created it between our info and add
+        if (!/already in use|exists/i.test(errorMessage(addErr))) throw addErr;
+        info = await jsm.streams.info(ALARM_STREAM);
+      }
+    }
+    const c = info.config;
+    const same = c.duplicate_window === cfg.duplicate_window && c.max_age === cfg.max_age && c.max_bytes === cfg.max_bytes
+      && c.max_msg_size === cfg.max_msg_size && c.discard === cfg.discard && c.num_replicas === cfg.num_replicas
+      && c.subjects.length === 1 && c.subjects[0] === ALL_ALARMS && c.allow_direct === cfg.allow_direct;
+    if (same) return info;
+    // storage and retention cannot change in place: update only the limits.
+    const { name: _n, storage: _s, retention: _r, ...limits } = cfg;
+    return await jsm.streams.update(ALARM_STREAM, limits);
+  } catch (err) {
+    throw new TransportError('STREAM', `cannot create or update stream ${ALARM_STREAM}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** The stream's duplicate window in ms, read back from the server (an edge uses it as its outbox hold time). */
+export function duplicateWindowMs(info: StreamInfo): number {
+  return Math.floor(info.config.duplicate_window / 1e6);
+}
+
+/** Creates (or opens) the snapshot bucket. Needs stream-admin rights: the hub or the demo does this, not an edge. */
+export async function ensureSnapshotBucket(nc: NatsConnection, opts: { maxBytes?: number; maxAgeMs?: number } = {}): Promise<ObjectStore> {
+  try {
+    return await new Objm(nc).create(SNAPSHOT_BUCKET, {
+      storage: StorageType.File,
+      replicas: 1,
+      max_bytes: opts.maxBytes ?? 10 * 1024 ** 3,
+      ttl: nanos(opts.maxAgeMs ?? 30 * 24 * 3600 * 1000),
+      description: 'Vigil alarm snapshots (JPEG), named <site>/<camera>/<alarm id>.jpg',
+    });
+  } catch (err) {
+    throw new TransportError('OBJECT_STORE', `cannot create or open bucket ${SNAPSHOT_BUCKET}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** Object name of an alarm's snapshot: unique per alarm, so an upload never replaces (and never needs to purge) another object. */
+export function snapshotObjectName(site: string, camera: string, alarmId: string): string {
+  return `${site}/${camera}/${alarmId}.jpg`;
+}

@@ -1,0 +1,180 @@
+import { ValidationError } from '../../common/errors.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
+import type { Frame } from '../types.ts';
+
+export interface BatcherOptions {
+  /** flush as soon as this many cameras have a frame pending */
+  maxBatch: number;
+  /** flush this long after the first frame became pending, however few there are */
+  maxWaitMs: number;
+  /** frames older than this (by capturedAt) at flush time are dropped: detecting a stale frame only delays the fresh ones */
+  maxAgeMs: number;
+  clock: Clock;
+  /**
+   * replay: never drop. Frames enter through `offer()`, which waits while the
+   * camera's previous frame is still pending, and no frame is dropped for age.
+   * Default false (live: newest wins).
+   */
+  lossless?: boolean;
+}
+
+export interface BatcherMetrics {
+  batches: number;
+  frames: number;
+  lastBatchSize: number;
+  meanBatchSize: number;
+  /** age of the oldest frame in the last batch when it was handed out, ms */
+  lastQueueAgeMs: number;
+  maxQueueAgeMs: number;
+  /** frames replaced by a newer frame of the same camera before detection */
+  droppedReplaced: number;
+  /** frames dropped for being older than maxAgeMs */
+  droppedStale: number;
+  lastInferenceMs: number;
+  meanInferenceMs: number;
+  pending: number;
+}
+
+export interface Batcher {
+  /** offers a frame; never blocks: a newer frame of the same camera replaces the pending one */
+  push(frame: Frame): void;
+  /** lossless entry: resolves once the frame is pending, after its camera's previous frame has been handed out */
+  offer(frame: Frame): Promise<void>;
+  /**
+   * the next batch, once it is due (maxBatch or maxWaitMs); null after close.
+   * Batches are formed only when asked for, so while the detector is busy frames
+   * wait here (one per camera at most) instead of queueing up.
+   */
+  next(): Promise<Frame[] | null>;
+  batches(): AsyncIterable<Frame[]>;
+  /** records how long detection of a batch took, for the metrics */
+  recordInference(ms: number): void;
+  metrics(): BatcherMetrics;
+  close(): void;
+}
+
+function positive(name: string, v: number, integer = false): void {
+  if (!(Number.isFinite(v) && v > 0) || (integer && !Number.isInteger(v))) throw new ValidationError(name, `expected a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+}
+
+/**
+ * Gathers frames from all cameras into detector batches. The pending set holds
+ * at most one frame per camera, so memory is bounded by the camera count
+ * whatever the detector's speed: under overload the system degrades to a
+ * lower effective frame rate, never to growing latency.
+ */
+export function createBatcher(options: BatcherOptions): Batcher {
+  positive('maxBatch', options.maxBatch, true);
+  positive('maxWaitMs', options.maxWaitMs);
+  positive('maxAgeMs', options.maxAgeMs);
+  const config = Object.freeze({ ...options });
+  const { clock } = config;
+  const pending = new Map<string, Frame>();
+  let timer: TimerHandle | null = null;
+  let due = false;
+  let waiter: ((b: Frame[] | null) => void) | null = null;
+  let closed = false;
+  const waiting = new Map<string, { frame: Frame; resolve(): void }>();
+  const m = { batches: 0, frames: 0, lastBatchSize: 0, lastQueueAgeMs: 0, maxQueueAgeMs: 0, droppedReplaced: 0, droppedStale: 0, lastInferenceMs: 0, inferenceTotal: 0, inferenceCount: 0 };
+
+  function arm(): void {
+    if (timer || due) return;
+    timer = clock.setTimeout(() => { timer = null; due = true; deliver(); }, config.maxWaitMs);
+  }
+
+  function take(): { batch: Frame[]; leftover: number } {
+    const now = clock.now();
+    const batch: Frame[] = [];
+    const freed: string[] = [];
+    for (const [camera, frame] of pending) {
+      if (batch.length >= config.maxBatch) break;
+      pending.delete(camera);
+      freed.push(camera);
+      if (!config.lossless && now - frame.capturedAt > config.maxAgeMs) { m.droppedStale++; continue; }
+      batch.push(frame);
+    }
+    const leftover = pending.size;
+    // Offered frames whose camera slot just freed up become pending (after the loop: a Map iterates entries added during iteration).
+    for (const camera of freed) {
+      const w = waiting.get(camera);
+      if (!w) continue;
+      waiting.delete(camera);
+      pending.set(camera, w.frame);
+      w.resolve();
+    }
+    return { batch, leftover };
+  }
+
+  function deliver(): void {
+    if (!due || !waiter) return;
+    const { batch, leftover } = take();
+    // Frames left over (more cameras than maxBatch) have already waited; they are due at once.
+    // Frames just let in by offer() start their own wait.
+    due = leftover > 0 || pending.size >= config.maxBatch;
+    if (timer && (due || pending.size === 0)) { timer.cancel(); timer = null; }
+    if (!due && pending.size > 0) arm();
+    if (batch.length === 0) { if (pending.size === 0) return; deliver(); return; }
+    const now = clock.now();
+    const age = Math.max(...batch.map((f) => now - f.capturedAt));
+    m.batches++; m.frames += batch.length; m.lastBatchSize = batch.length; m.lastQueueAgeMs = age; m.maxQueueAgeMs = Math.max(m.maxQueueAgeMs, age);
+    const w = waiter;
+    waiter = null;
+    w(batch);
+  }
+
+  const self: Batcher = {
+    push(frame) {
+      if (closed) return;
+      const prev = pending.get(frame.camera);
+      if (prev) { m.droppedReplaced++; pending.delete(frame.camera); }
+      pending.set(frame.camera, frame);
+      if (pending.size >= config.maxBatch) { due = true; if (timer) { timer.cancel(); timer = null; } }
+      else arm();
+      deliver();
+    },
+    offer(frame) {
+      if (closed) return Promise.resolve();
+      if (waiting.has(frame.camera)) return Promise.reject(new Error(`batcher.offer(): camera ${frame.camera} already has a frame waiting; await the previous offer`));
+      if (!pending.has(frame.camera)) { self.push(frame); return Promise.resolve(); }
+      return new Promise<void>((resolve) => waiting.set(frame.camera, { frame, resolve }));
+    },
+    next() {
+      if (closed) return Promise.resolve(null);
+      if (waiter) return Promise.reject(new Error('batcher.next() called while a previous call is still waiting'));
+      return new Promise((resolve) => { waiter = resolve; deliver(); });
+    },
+    async *batches() {
+      for (;;) {
+        const b = await self.next();
+        if (!b) return;
+        yield b;
+      }
+    },
+    recordInference(ms) {
+      m.lastInferenceMs = ms; m.inferenceTotal += ms; m.inferenceCount++;
+    },
+    metrics() {
+      return {
+        batches: m.batches, frames: m.frames, lastBatchSize: m.lastBatchSize,
+        meanBatchSize: m.batches ? m.frames / m.batches : 0,
+        lastQueueAgeMs: m.lastQueueAgeMs, maxQueueAgeMs: m.maxQueueAgeMs,
+        droppedReplaced: m.droppedReplaced, droppedStale: m.droppedStale,
+        lastInferenceMs: m.lastInferenceMs, meanInferenceMs: m.inferenceCount ? m.inferenceTotal / m.inferenceCount : 0,
+        pending: pending.size,
+      };
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      timer?.cancel();
+      timer = null;
+      pending.clear();
+      for (const w of waiting.values()) w.resolve();
+      waiting.clear();
+      const w = waiter;
+      waiter = null;
+      w?.(null);
+    },
+  };
+  return self;
+}

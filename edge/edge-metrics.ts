@@ -1,0 +1,37 @@
+import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import type { PipelineMetrics } from './pipeline/edge-pipeline.ts';
+import type { OutboxStats } from './sink/outbox.ts';
+
+/**
+ * Prometheus metrics of an edge node, read from the pipeline and the outbox
+ * when scraped, so that the hot path keeps plain counters only.
+ */
+export function createEdgeMetrics(read: () => { pipeline: PipelineMetrics; outbox: OutboxStats | null; link: 'up' | 'down' }): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vigil_edge_process_' });
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+    new Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
+
+  gauge('vigil_edge_frames_total', 'frames decoded, by camera', ['camera'], (g) => {
+    for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.framesIn);
+  });
+  gauge('vigil_edge_frames_detected_total', 'frames that went through detection, by camera', ['camera'], (g) => {
+    for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.detected);
+  });
+  gauge('vigil_edge_frames_dropped_total', 'stale or superseded frames dropped, by camera', ['camera'], (g) => {
+    for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.dropped);
+  });
+  gauge('vigil_edge_detect_fps', 'detected frames per second, by camera', ['camera'], (g) => {
+    for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.fps);
+  });
+  gauge('vigil_edge_queue_age_p95_ms', 'frame capture to detection start, p95', [], (g) => g.set(read().pipeline.queueAgeMs.p95 ?? 0));
+  gauge('vigil_edge_frame_to_alarm_p95_ms', 'frame capture to alarm committed, p95', [], (g) => g.set(read().pipeline.latencyMs.p95 ?? 0));
+  gauge('vigil_edge_inference_ms', 'mean inference time per frame', [], (g) => g.set(read().pipeline.inferenceMs.mean ?? 0));
+  gauge('vigil_edge_alarms_total', 'alarms emitted, by kind', ['kind'], (g) => {
+    for (const [kind, n] of Object.entries(read().pipeline.alarmsByKind)) g.set({ kind }, n);
+  });
+  gauge('vigil_edge_outbox_depth', 'alarms waiting for their PubAck', [], (g) => g.set(read().outbox?.depth ?? 0));
+  gauge('vigil_edge_outbox_dropped_total', 'alarms dropped by the outbox policy', [], (g) => g.set(read().outbox?.dropped ?? 0));
+  gauge('vigil_edge_nats_up', '1 while the NATS link is up', [], (g) => g.set(read().link === 'up' ? 1 : 0));
+  return registry;
+}

@@ -1,0 +1,384 @@
+import { ALARM_SCHEMA_VERSION, parseAlarm, type Alarm } from '../../common/alarm.ts';
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock.ts';
+import type { CameraConfig } from '../../common/config/site.ts';
+import type { AbandonedConfig } from '../../common/config/zone.ts';
+import { errorMessage, ValidationError } from '../../common/errors.ts';
+import { silentLogger, type Logger } from '../../common/log.ts';
+import { createAbandonedAnalyzer } from '../abandoned/abandoned-analyzer.ts';
+import { createBatcher, type Batcher, type BatcherMetrics } from '../detect/batcher.ts';
+import { createHealthAnalyzer } from '../health/health-analyzer.ts';
+import { createCrowdAnalyzer, type CrowdAnalyzer, type CrowdAnalyzerOptions, type ZoneMeasures, type ZoneStats } from '../crowd/crowd-analyzer.ts';
+import type { AlarmSink, Analyzer, AnalyzerOutput, DetectionResult, Detector, Frame, FrameDecoder } from '../types.ts';
+import { createLatencyStats } from './latency.ts';
+
+/**
+ * The per-camera composition shared by `vigil replay`, `vigil edge` and the
+ * demo: decoder ─► (batcher) ─► detector ─► crowd, abandoned, health ─► sink.
+ *
+ * - `replay` is lossless and deterministic: every decoded frame is detected and
+ *   analysed in order, and the decoder is paced by backpressure.
+ * - `live` never queues without bound: frames go through the batcher, which
+ *   keeps one pending frame per camera and drops stale ones.
+ */
+export type PipelineMode = 'replay' | 'live';
+
+export interface PipelineCamera {
+  config: CameraConfig;
+  decoder: FrameDecoder;
+}
+
+export interface EdgePipelineOptions {
+  site: string;
+  edgeId: string;
+  cameras: readonly PipelineCamera[];
+  detector: Detector;
+  /** live mode only. @default maxBatch = camera count, maxWaitMs 50, maxAgeMs 1500 */
+  batcher?: { maxBatch?: number; maxWaitMs?: number; maxAgeMs?: number };
+  sink: AlarmSink;
+  clock?: Clock;
+  logger?: Logger;
+  mode: PipelineMode;
+  /** `vigil replay --dwell S`: abandoned-object dwell for every zone */
+  dwellOverrideS?: number;
+  /** site-wide abandoned defaults (SiteConfig.abandoned) */
+  abandoned?: AbandonedConfig;
+  /** extra crowd analyzer options (tests, benches) */
+  crowd?: Partial<Omit<CrowdAnalyzerOptions, 'camera'>>;
+  /** every analysed frame, after the analyzers ran, with the crowd measures it produced */
+  onResult?: (camera: string, result: DetectionResult, crowd: readonly ZoneMeasures[]) => void;
+  /**
+   * replay only: frames of one camera in detection at once (a pool with N
+   * workers wants N). Detect options for a frame are chosen when it is sent,
+   * after the frame `replayConcurrency` earlier was analysed, so the output is
+   * still deterministic for a given value. @default 1
+   */
+  replayConcurrency?: number;
+  /** live only: batches in detection at once (a pool with N workers and one camera wants N). @default 2 */
+  maxBatchesInFlight?: number;
+  /** how often analyzers' `tick` runs in live mode, ms. @default 1000 */
+  tickMs?: number;
+}
+
+export interface CameraMetrics {
+  camera: string;
+  framesIn: number;
+  detected: number;
+  dropped: number;
+  /** detected frames per second of wall time since start */
+  fps: number;
+  lastMediaTime: number | null;
+}
+
+export interface PipelineMetrics {
+  mode: PipelineMode;
+  framesIn: number;
+  detected: number;
+  dropped: number;
+  alarms: number;
+  alarmsByKind: Record<string, number>;
+  sinkErrors: number;
+  elapsedS: number;
+  cameras: CameraMetrics[];
+  /** frame capture (left the decoder) to detection start, ms */
+  queueAgeMs: { p50: number | null; p95: number | null; max: number | null };
+  /** frame capture to the sink accepting the alarm, ms */
+  latencyMs: { p50: number | null; p95: number | null; count: number };
+  inferenceMs: { mean: number | null };
+  batcher: BatcherMetrics | null;
+}
+
+export interface EdgePipeline {
+  start(): void;
+  /** stops decoding, clears open alarms at the sink, closes nothing it was given */
+  stop(): Promise<void>;
+  /** resolves when every camera's footage has ended and its alarms are sent (or after stop) */
+  readonly done: Promise<PipelineMetrics>;
+  metrics(): PipelineMetrics;
+  /** crowd statistics per camera and zone */
+  crowdStats(): Record<string, ZoneStats[]>;
+}
+
+const DEFAULT_ABANDONED: AbandonedConfig = { enabled: true, dwellS: 30, graceS: 3, attendRadiusPx: 90, minSizePx: 12, maxSizePx: 300 };
+
+interface CameraState {
+  id: string;
+  config: CameraConfig;
+  decoder: FrameDecoder;
+  crowd: CrowdAnalyzer;
+  analyzers: Analyzer[];
+  framesIn: number;
+  detected: number;
+  lastMediaTime: number | null;
+  /** alarms of this camera go to the sink in order */
+  sending: Promise<void>;
+  /** live mode: results of this camera are analysed in frame order */
+  analysing: Promise<void>;
+  ended: boolean;
+}
+
+export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
+  if (!options.cameras.length) throw new ValidationError('cameras', 'at least one camera is needed');
+  const ids = new Set<string>();
+  for (const c of options.cameras) {
+    if (ids.has(c.config.id)) throw new ValidationError('cameras', `duplicate camera id ${c.config.id}`);
+    ids.add(c.config.id);
+  }
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? silentLogger;
+  const mode = options.mode;
+  const { detector, sink, site, edgeId } = options;
+
+  const cams = new Map<string, CameraState>();
+  for (const { config, decoder } of options.cameras) {
+    const crowd = createCrowdAnalyzer({ camera: config, ...options.crowd });
+    const abandoned = createAbandonedAnalyzer({ camera: config, defaults: options.abandoned ?? DEFAULT_ABANDONED, ...(options.dwellOverrideS !== undefined ? { dwellOverrideS: options.dwellOverrideS } : {}) });
+    const health = createHealthAnalyzer({ camera: config });
+    cams.set(config.id, { id: config.id, config, decoder, crowd, analyzers: [crowd, abandoned, health], framesIn: 0, detected: 0, lastMediaTime: null, sending: Promise.resolve(), analysing: Promise.resolve(), ended: false });
+  }
+
+  const latency = createLatencyStats();
+  const queueAge = createLatencyStats();
+  const alarmsByKind: Record<string, number> = {};
+  let alarms = 0, sinkErrors = 0, inferenceTotal = 0, inferenceCount = 0;
+  let startedAt = 0;
+  let started = false, stopping = false;
+  let batcher: Batcher | null = null;
+  let ticker: TimerHandle | null = null;
+  let resolveDone!: (m: PipelineMetrics) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<PipelineMetrics>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  // `done` may be awaited late or never (stop() is the other way out); do not let it crash the process.
+  done.catch(() => undefined);
+
+  function emit(cam: CameraState, outputs: AnalyzerOutput[]): void {
+    for (const out of outputs) {
+      let alarm: Alarm;
+      try {
+        alarm = parseAlarm({ ...out.alarm, v: ALARM_SCHEMA_VERSION, site, edge: edgeId });
+      } catch (err) {
+        // An analyzer bug must not stop the other cameras; it is loud in the log.
+        sinkErrors++;
+        log.error('analyzer produced an invalid alarm', { camera: cam.id, kind: out.alarm.kind, err });
+        continue;
+      }
+      alarms++;
+      alarmsByKind[alarm.kind] = (alarmsByKind[alarm.kind] ?? 0) + 1;
+      const evidence = out.evidence ? { frame: out.evidence, ...(out.draw ? { draw: out.draw } : {}), ...(out.persons ? { persons: out.persons } : {}) } : undefined;
+      cam.sending = cam.sending.then(async () => {
+        try {
+          await sink.send(alarm, evidence);
+          if (evidence) latency.add(clock.now() - evidence.frame.capturedAt);
+        } catch (err) {
+          sinkErrors++;
+          log.error('alarm sink refused an alarm', { camera: cam.id, id: alarm.id, kind: alarm.kind, err });
+        }
+      });
+    }
+  }
+
+  function analyse(cam: CameraState, result: DetectionResult, tiles: number): void {
+    if (tiles > 1) result.extras = { ...result.extras, tiles };
+    cam.detected++;
+    cam.lastMediaTime = result.frame.mediaTime;
+    inferenceTotal += result.inferenceMs;
+    inferenceCount++;
+    for (const a of cam.analyzers) {
+      try {
+        emit(cam, a.process(result));
+      } catch (err) {
+        log.error('analyzer failed on a frame', { camera: cam.id, analyzer: a.name, seq: result.frame.seq, err });
+      }
+    }
+    options.onResult?.(cam.id, result, cam.crowd.latest());
+  }
+
+  /** sends one frame to the detector with the camera's current options; analyse the result in order */
+  function dispatch(cam: CameraState, frame: Frame): Promise<{ result: DetectionResult; tiles: number }> {
+    const opts = cam.crowd.detectOptions();
+    queueAge.add(clock.now() - frame.capturedAt);
+    return detector.detect([frame], opts).then(([result]) => {
+      if (!result) throw new ValidationError('detector', `returned no result for ${frame.camera} #${frame.seq}`);
+      return { result, tiles: opts.tiles ? opts.tiles.rows * opts.tiles.cols : 1 };
+    });
+  }
+
+  function flushAll(): void {
+    const now = clock.now();
+    for (const cam of cams.values()) {
+      for (const a of cam.analyzers) {
+        try {
+          if (a.flush) emit(cam, a.flush(now));
+        } catch (err) {
+          log.error('analyzer flush failed', { camera: cam.id, analyzer: a.name, err });
+        }
+      }
+    }
+  }
+
+  async function watchStatus(cam: CameraState): Promise<void> {
+    try {
+      for await (const s of cam.decoder.status()) {
+        if (s.type === 'failed') log.error('decoder failed', { camera: cam.id, err: s.error });
+        else if (s.type === 'stalled' || s.type === 'exited') log.warn(`decoder ${s.type}`, { ...s });
+        else log.debug(`decoder ${s.type}`, { ...s });
+      }
+    } catch (err) {
+      log.warn('decoder status stream ended with an error', { camera: cam.id, err });
+    }
+  }
+
+  const replayConcurrency = Math.max(1, Math.floor(options.replayConcurrency ?? 1));
+  async function replayCamera(cam: CameraState): Promise<void> {
+    const inflight: Promise<{ result: DetectionResult; tiles: number }>[] = [];
+    try {
+      for await (const frame of cam.decoder.frames()) {
+        if (stopping) break;
+        cam.framesIn++;
+        const p = dispatch(cam, frame);
+        p.catch(() => undefined); // awaited below, in order
+        inflight.push(p);
+        if (inflight.length >= replayConcurrency) { const r = await inflight.shift()!; analyse(cam, r.result, r.tiles); }
+      }
+      while (inflight.length) { const r = await inflight.shift()!; analyse(cam, r.result, r.tiles); }
+    } finally {
+      cam.ended = true;
+    }
+  }
+
+  async function feedLive(cam: CameraState): Promise<void> {
+    try {
+      for await (const frame of cam.decoder.frames()) {
+        if (stopping) break;
+        cam.framesIn++;
+        batcher!.push(frame);
+      }
+    } catch (err) {
+      // One camera's failure must not take the others down; its health analyzer sees it go silent.
+      log.error('camera decoder failed', { camera: cam.id, err });
+    }
+    cam.ended = true;
+    if (allEnded() && batcher!.metrics().pending === 0 && inflight.size === 0) batcher!.close();
+  }
+
+  const maxInFlight = Math.max(1, Math.floor(options.maxBatchesInFlight ?? 2));
+  const inflight = new Set<Promise<void>>();
+  const allEnded = () => [...cams.values()].every((c) => c.ended);
+
+  /** Detects a batch; each camera's results are analysed in frame order even when batches overtake each other. */
+  function runBatch(b: Batcher, batch: Frame[]): Promise<void> {
+    const t0 = clock.now();
+    const parts = batch.map((f) => {
+      const cam = cams.get(f.camera)!;
+      const detected = dispatch(cam, f);
+      detected.catch(() => undefined); // reported below, in order
+      cam.analysing = cam.analysing
+        .then(() => detected)
+        .then(({ result, tiles }) => analyse(cam, result, tiles))
+        .catch((err: unknown) => log.error('detection failed for a frame', { camera: cam.id, seq: f.seq, err }));
+      return detected;
+    });
+    return Promise.allSettled(parts).then(() => { b.recordInference(clock.now() - t0); });
+  }
+
+  async function detectLoop(): Promise<void> {
+    const b = batcher!;
+    for (;;) {
+      // Up to `maxInFlight` batches at once keeps every pool worker busy, while
+      // the batcher still holds at most one waiting frame per camera.
+      while (inflight.size >= maxInFlight) await Promise.race(inflight);
+      if (allEnded() && b.metrics().pending === 0) break;
+      const batch = await b.next();
+      if (!batch) break;
+      const p: Promise<void> = runBatch(b, batch).finally(() => {
+        inflight.delete(p);
+        if (allEnded() && b.metrics().pending === 0 && inflight.size === 0) b.close();
+      });
+      inflight.add(p);
+    }
+    await Promise.allSettled([...inflight]);
+    await Promise.all([...cams.values()].map((c) => c.analysing));
+    b.close();
+  }
+
+  function metrics(): PipelineMetrics {
+    const elapsedS = startedAt ? Math.max(1e-3, (clock.now() - startedAt) / 1000) : 0;
+    const bm = batcher?.metrics() ?? null;
+    const dropped = bm ? bm.droppedReplaced + bm.droppedStale : 0;
+    const cameras = [...cams.values()].map((c) => ({
+      camera: c.id, framesIn: c.framesIn, detected: c.detected,
+      // The batcher does not say which camera lost a frame; what was not detected was dropped.
+      dropped: mode === 'live' ? Math.max(0, c.framesIn - c.detected - (bm?.pending ? 1 : 0)) : 0,
+      fps: elapsedS ? c.detected / elapsedS : 0,
+      lastMediaTime: c.lastMediaTime,
+    }));
+    return {
+      mode,
+      framesIn: cameras.reduce((s, c) => s + c.framesIn, 0),
+      detected: cameras.reduce((s, c) => s + c.detected, 0),
+      dropped,
+      alarms, alarmsByKind: { ...alarmsByKind }, sinkErrors, elapsedS, cameras,
+      queueAgeMs: { p50: queueAge.percentile(50), p95: queueAge.percentile(95), max: queueAge.percentile(100) },
+      latencyMs: { p50: latency.percentile(50), p95: latency.percentile(95), count: latency.count },
+      inferenceMs: { mean: inferenceCount ? inferenceTotal / inferenceCount : null },
+      batcher: bm,
+    };
+  }
+
+  async function finish(): Promise<void> {
+    ticker?.cancel();
+    ticker = null;
+    flushAll();
+    await Promise.all([...cams.values()].map((c) => c.sending));
+  }
+
+  let finished: Promise<void> | null = null;
+  function finishOnce(): Promise<void> {
+    finished ??= finish().then(() => resolveDone(metrics()), (err) => { rejectDone(err); throw err; });
+    return finished;
+  }
+
+  return {
+    start() {
+      if (started) throw new ValidationError('pipeline', 'already started');
+      started = true;
+      startedAt = clock.now();
+      const list = [...cams.values()];
+      for (const c of list) { void watchStatus(c); c.decoder.start(); }
+      let work: Promise<unknown>;
+      if (mode === 'replay') {
+        work = Promise.all(list.map(replayCamera));
+      } else {
+        const bo = options.batcher ?? {};
+        batcher = createBatcher({ maxBatch: bo.maxBatch ?? list.length, maxWaitMs: bo.maxWaitMs ?? 50, maxAgeMs: bo.maxAgeMs ?? 1500, clock });
+        ticker = clock.setInterval(() => {
+          const now = clock.now();
+          for (const c of list) for (const a of c.analyzers) {
+            try { if (a.tick) emit(c, a.tick(now)); } catch (err) { log.error('analyzer tick failed', { camera: c.id, analyzer: a.name, err }); }
+          }
+        }, options.tickMs ?? 1000);
+        work = Promise.all([detectLoop(), ...list.map(feedLive)]);
+      }
+      work.then(
+        () => finishOnce(),
+        async (err: unknown) => {
+          log.error('pipeline failed', { err: errorMessage(err) });
+          stopping = true;
+          await Promise.allSettled(list.map((c) => c.decoder.stop()));
+          batcher?.close();
+          rejectDone(err);
+        },
+      );
+    },
+    async stop() {
+      if (stopping) { await done.catch(() => undefined); return; }
+      stopping = true;
+      await Promise.allSettled([...cams.values()].map((c) => c.decoder.stop()));
+      batcher?.close();
+      if (started) await finishOnce().catch(() => undefined);
+      else resolveDone(metrics());
+    },
+    done,
+    metrics,
+    crowdStats: () => Object.fromEntries([...cams.values()].map((c) => [c.id, c.crowd.stats()])),
+  };
+}

@@ -1,0 +1,190 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Alarm } from '../../common/alarm.ts';
+import { cameraSchema, loadSiteConfig, type CameraConfig, type SiteConfig } from '../../common/config/site.ts';
+import { resolveFrom } from '../../common/config/load.ts';
+import { ConfigError, MediaError, ValidationError } from '../../common/errors.ts';
+import { silentLogger, type Logger } from '../../common/log.ts';
+import { wholeFrameZone } from '../crowd/zones.ts';
+import type { ZoneMeasures, ZoneStats } from '../crowd/crowd-analyzer.ts';
+import { createFrameDecoder } from '../decode/ffmpeg-decoder.ts';
+import { probeMedia, type MediaInfo } from '../decode/probe.ts';
+import { createFileSource } from '../decode/sources.ts';
+import { createDetectorPool } from '../detect/detector-pool.ts';
+import { createEdgePipeline, type PipelineMetrics } from '../pipeline/edge-pipeline.ts';
+import { scoreAbandoned, type AbandonedScore, type AbandonedTruth } from '../scoring/abandoned-score.ts';
+import type { AlarmSink, DetectionResult, Detector } from '../types.ts';
+
+/** Without a config the whole frame is one zone of this floor area (a mid-sized hall or concourse section). */
+export const ASSUMED_AREA_M2 = 100;
+/** Detect rate when neither --fps nor the camera config gives one: the edge's live rate. */
+export const DEFAULT_REPLAY_FPS = 2;
+
+export interface ReplayOptions {
+  video: string;
+  configFile?: string;
+  cameraId?: string;
+  fps?: number;
+  realtime?: boolean;
+  dwellS?: number;
+  truthFile?: string;
+  /** builds the sink once the site is known (json lines, human lines, memory) */
+  sink: (site: SiteConfig | null) => AlarmSink & { readonly alarms: readonly Alarm[] };
+  /** a detector to use instead of a new pool (tests, benches); not closed by the replay */
+  detector?: Detector;
+  workers?: number;
+  logger?: Logger;
+  onProgress?: (p: { frames: number; mediaTime: number; durationS: number }) => void;
+  onResult?: (camera: string, result: DetectionResult, crowd: readonly ZoneMeasures[]) => void;
+}
+
+export interface ReplaySummary {
+  video: string;
+  site: string;
+  camera: string;
+  frames: number;
+  detectFps: number;
+  durationS: number;
+  mediaSecondsAnalysed: number;
+  elapsedS: number;
+  processingFps: number;
+  realtimeFactor: number;
+  dropped: number;
+  alarms: { total: number; byKind: Record<string, number> };
+  zones: (ZoneStats & { camera: string; method: string })[];
+  detector: { name: string; backend: string; workers: number | null };
+  latencyMs: PipelineMetrics['latencyMs'];
+  assumptions?: { zone: string; areaM2: number; note: string };
+  abandoned?: AbandonedScore & { dwellS: number };
+}
+
+async function readTruth(file: string): Promise<AbandonedTruth> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ValidationError('--truth', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ValidationError('--truth', `${file} is not valid JSON`, { cause: err });
+  }
+  const objects = (value as { objects?: unknown } | null)?.objects;
+  if (!Array.isArray(objects)) throw new ValidationError('--truth', `${file}: "objects" must be an array`);
+  objects.forEach((o: unknown, i) => {
+    const x = o as Record<string, unknown> | null;
+    if (!x || typeof x.id !== 'string' || typeof x.abandonAt !== 'number' || !Array.isArray(x.bbox) || x.bbox.length !== 4) {
+      throw new ValidationError('--truth', `${file}: objects.${i} needs "id" (string), "abandonAt" (seconds) and "bbox" [x1,y1,x2,y2]`);
+    }
+  });
+  return value as AbandonedTruth;
+}
+
+/** Picks the camera the video belongs to: --camera, else the one whose file is this video, else the first. */
+function pickCamera(site: SiteConfig, file: string, video: string, id?: string): CameraConfig | null {
+  if (id !== undefined) {
+    const c = site.cameras.find((x) => x.id === id);
+    if (!c) throw new ValidationError('--camera', `no camera "${id}" in ${file} (cameras: ${site.cameras.map((x) => x.id).join(', ') || 'none'})`);
+    return c;
+  }
+  const abs = path.resolve(video);
+  return site.cameras.find((c) => 'file' in c.source && resolveFrom(file, c.source.file) === abs) ?? site.cameras[0] ?? null;
+}
+
+function cameraIdFor(video: string): string {
+  const base = path.basename(video).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  return base || 'camera';
+}
+
+/** `vigil replay`: the edge pipeline on a file, lossless and as fast as it goes (or paced with realtime). */
+export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
+  const log = o.logger ?? silentLogger;
+  if (o.fps !== undefined && !(o.fps > 0 && o.fps <= 30)) throw new ValidationError('--fps', `expected a frame rate in (0, 30], got ${o.fps}`);
+  if (o.dwellS !== undefined && !(o.dwellS > 0)) throw new ValidationError('--dwell', `expected a positive number of seconds, got ${o.dwellS}`);
+  const site = o.configFile ? loadSiteConfig(o.configFile) : null;
+  const truth = o.truthFile ? await readTruth(o.truthFile) : null;
+  const info: MediaInfo = await probeMedia(o.video);
+
+  let camera = site ? pickCamera(site, o.configFile!, o.video, o.cameraId) : null;
+  if (!site && o.cameraId !== undefined) throw new ValidationError('--camera', 'needs --config (the camera is looked up in the site config)');
+  let assumptions: ReplaySummary['assumptions'];
+  if (!camera || camera.zones.length === 0) {
+    const zone = wholeFrameZone(info.width, info.height, ASSUMED_AREA_M2);
+    assumptions = { zone: zone.id, areaM2: ASSUMED_AREA_M2, note: `no zones configured: the whole ${info.width}×${info.height} frame is one zone of an assumed ${ASSUMED_AREA_M2} m²; densities are only as good as that guess` };
+    try {
+      camera = cameraSchema.parse({ ...(camera ?? { id: cameraIdFor(o.video), source: { file: o.video } }), zones: [zone] });
+    } catch (err) {
+      throw new ConfigError(o.configFile ?? o.video, [{ path: 'cameras', message: (err as Error).message }], { cause: err });
+    }
+  }
+  const fps = o.fps ?? camera.detect.fps ?? DEFAULT_REPLAY_FPS;
+  const siteId = site?.site.id ?? 'replay';
+  const sink = o.sink(site);
+
+  const ownDetector = !o.detector;
+  const workers = o.workers ?? Math.max(1, Math.min(2, os.cpus().length));
+  const detector = o.detector ?? (await createDetectorPool({ workers, logger: log }));
+  const decoder = createFrameDecoder(createFileSource(camera.id, o.video, { realtime: Boolean(o.realtime) }), {
+    fps, lossless: true, logger: log,
+    ...(camera.detect.width ? { width: camera.detect.width } : {}),
+    ...(camera.detect.height ? { height: camera.detect.height } : {}),
+  });
+  const pipeline = createEdgePipeline({
+    site: siteId, edgeId: 'replay', mode: 'replay',
+    cameras: [{ config: camera, decoder }],
+    detector, sink, logger: log,
+    replayConcurrency: ownDetector ? workers : 1,
+    ...(site ? { abandoned: site.abandoned } : {}),
+    ...(o.dwellS !== undefined ? { dwellOverrideS: o.dwellS } : {}),
+    onResult: (cam, r, crowd) => {
+      o.onResult?.(cam, r, crowd);
+      o.onProgress?.({ frames: pipeline.metrics().detected, mediaTime: r.frame.mediaTime, durationS: info.durationS });
+    },
+  });
+  let metrics: PipelineMetrics;
+  try {
+    pipeline.start();
+    metrics = await pipeline.done;
+  } catch (err) {
+    if (err instanceof MediaError) throw err;
+    throw new MediaError(o.video, `replay failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await sink.close();
+    if (ownDetector) await detector.close();
+  }
+
+  const stats = pipeline.crowdStats()[camera.id] ?? [];
+  const cm = metrics.cameras[0]!;
+  const summary: ReplaySummary = {
+    video: o.video,
+    site: siteId,
+    camera: camera.id,
+    frames: metrics.detected,
+    detectFps: fps,
+    durationS: Number.isFinite(info.durationS) ? info.durationS : (cm.lastMediaTime ?? 0),
+    mediaSecondsAnalysed: metrics.detected / fps,
+    elapsedS: Math.round(metrics.elapsedS * 100) / 100,
+    processingFps: Math.round((metrics.detected / metrics.elapsedS) * 100) / 100,
+    realtimeFactor: Math.round((metrics.detected / fps / metrics.elapsedS) * 100) / 100,
+    dropped: metrics.dropped,
+    alarms: { total: metrics.alarms, byKind: metrics.alarmsByKind },
+    zones: stats.map((z) => ({
+      camera: camera.id, ...z,
+      peakCount: Math.round(z.peakCount * 10) / 10,
+      peakDensity: Math.round(z.peakDensity * 1000) / 1000,
+      method: Object.entries(z.methods).sort((a, b) => b[1]! - a[1]!)[0]?.[0] ?? 'detections',
+    })),
+    detector: { name: detector.name, backend: detector.backend, workers: ownDetector ? workers : null },
+    latencyMs: metrics.latencyMs,
+  };
+  if (assumptions) summary.assumptions = assumptions;
+  if (truth) {
+    const dwellS = o.dwellS ?? site?.abandoned.dwellS ?? 30;
+    summary.abandoned = { ...scoreAbandoned(sink.alarms, truth, dwellS), dwellS };
+  }
+  log.debug('replay finished', { frames: summary.frames });
+  return summary;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { ROLE_MATRIX, TRANSITION_PERMISSION } from './roles.ts';
+import { loginBody } from './routes/auth.ts';
+import { alarmQuery } from './routes/alarms.ts';
+import { incidentQuery, noteBody, transitionBody } from './routes/incidents.ts';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+
+function queryParamsOf(s: z.ZodObject) {
+  const json = schema(s) as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, sch]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: sch }));
+}
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const roles = (p: keyof typeof ROLE_MATRIX) => `Roles: ${[...ROLE_MATRIX[p], 'admin'].join(', ')}.`;
+const json = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+const secured = { security: [{ bearer: [] }], responses: { 401: err('no or bad token'), 403: err('role not allowed') } };
+
+/**
+ * The OpenAPI document served at /api/openapi.json. Bodies and queries come from
+ * the same zod schemas the routes validate with; paths are written by hand.
+ * Extra paths (hub-ops routes) can be merged in through `extraPaths`.
+ */
+const extra: Record<string, Record<string, unknown>> = {};
+
+/** Lets other route modules describe their paths properly (merged over the generated stubs). */
+export function addOpenApiPaths(paths: Record<string, Record<string, unknown>>): void {
+  for (const [p, ops] of Object.entries(paths)) extra[p] = { ...extra[p], ...ops };
+}
+
+/** Hono's `/api/units/:id` as OpenAPI's `/api/units/{id}`; a regex suffix (`:name{.+}`) is dropped. */
+const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+
+/**
+ * Every mounted route appears: those without a hand-written entry get a stub
+ * naming the method and path, so the document never silently omits an endpoint.
+ */
+export function withMountedRoutes(doc: Record<string, unknown>, routes: readonly { method: string; path: string }[]): Record<string, unknown> {
+  const paths = { ...(doc.paths as Record<string, Record<string, unknown>>) };
+  for (const r of routes) {
+    const method = r.method.toLowerCase();
+    if (!['get', 'post', 'put', 'patch', 'delete'].includes(method) || r.path === '/*' || r.path === '*') continue;
+    const p = toOpenApiPath(r.path);
+    if (paths[p]?.[method]) continue;
+    const params = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    paths[p] = { ...paths[p], [method]: { summary: `${r.method} ${r.path}`, ...(params.length ? { parameters: params } : {}), ...(p.startsWith('/api/') ? secured : {}), responses: { ...(p.startsWith('/api/') ? secured.responses : {}), 200: { description: 'OK' } } } };
+  }
+  return { ...doc, paths };
+}
+
+export function openApiDocument(extraPaths: Record<string, unknown> = {}): Record<string, unknown> {
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Vigil hub API', version: '1', description: 'Alarms, incidents and live changes. Log in with POST /api/login, then send `Authorization: Bearer <token>`. The SSE stream also takes `?token=`.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
+      schemas: {
+        Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string', description: 'the bad field, on 400' } } },
+      },
+    },
+    paths: {
+      '/api/login': { post: { summary: 'Log in; returns a bearer token', requestBody: { required: true, content: { 'application/json': { schema: schema(loginBody) } } }, responses: { 200: json('token and user'), 400: err('bad body (names the field)'), 401: err('wrong name or password') } } },
+      '/api/me': { get: { summary: 'The logged-in user', ...secured, responses: { ...secured.responses, 200: json('user') } } },
+      '/health': { get: { summary: 'Health of the store, NATS and ingest (no login)', responses: { 200: json('healthy'), 503: json('unhealthy') } } },
+      '/metrics': { get: { summary: `Prometheus metrics. ${roles('metrics.read')}`, ...secured, responses: { ...secured.responses, 200: { description: 'text exposition format' } } } },
+      '/api/alarms': { get: { summary: `List alarms, newest first. ${roles('alarms.read')}`, parameters: queryParamsOf(alarmQuery), ...secured, responses: { ...secured.responses, 200: json('{ alarms: [...] }'), 400: err('bad query parameter (named)') } } },
+      '/api/alarms/{id}': { get: { summary: `One alarm. ${roles('alarms.read')}`, parameters: [idParam], ...secured, responses: { ...secured.responses, 200: json('{ alarm }'), 404: err('no such alarm') } } },
+      '/api/dead-letters': { get: { summary: `Alarms refused by ingest, with the reason. ${roles('deadletters.read')}`, ...secured, responses: { ...secured.responses, 200: json('{ deadLetters: [...] }') } } },
+      '/api/incidents': { get: { summary: `List incidents, newest first. ${roles('incidents.read')}`, parameters: queryParamsOf(incidentQuery), ...secured, responses: { ...secured.responses, 200: json('{ incidents: [...] }'), 400: err('bad query parameter (named)') } } },
+      '/api/incidents/{id}': { get: { summary: `An incident with its alarms, audit trail and merged timeline. ${roles('incidents.read')}`, parameters: [idParam], ...secured, responses: { ...secured.responses, 200: json('{ incident, alarms, audit, timeline }'), 404: err('no such incident') } } },
+      '/api/incidents/{id}/transition': {
+        post: {
+          summary: 'Move an incident along its lifecycle (open → acknowledged → dispatched → on_scene → resolved → closed; false_alarm, cancelled). Roles by target: ' +
+            Object.entries(TRANSITION_PERMISSION).map(([to, p]) => `${to}: ${[...ROLE_MATRIX[p], 'admin'].join('/')}`).join('; '),
+          parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: schema(transitionBody) } } }, ...secured,
+          responses: { ...secured.responses, 200: json('{ incident }'), 400: err('bad body (names the field)'), 404: err('no such incident'), 409: err('transition not allowed from the current status') },
+        },
+      },
+      '/api/incidents/{id}/notes': { post: { summary: `Add a note to the audit trail. ${roles('incidents.field')}`, parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: schema(noteBody) } } }, ...secured, responses: { ...secured.responses, 201: json('ok'), 400: err('bad body'), 404: err('no such incident') } } },
+      '/api/stream': { get: { summary: `Server-sent events: alarm.ingested, incident.created, incident.updated, and hub-ops events; filtered by role. ${roles('stream.read')}`, ...secured, responses: { ...secured.responses, 200: { description: 'text/event-stream' } } } },
+      '/api/sites': { get: { summary: 'Configured sites (any login)', ...secured, responses: { ...secured.responses, 200: json('{ sites: [...] }') } } },
+      '/api/openapi.json': { get: { summary: 'This document (any login)', ...secured, responses: { ...secured.responses, 200: json('OpenAPI 3.0') } } },
+      ...extra,
+      ...extraPaths,
+    },
+  };
+}

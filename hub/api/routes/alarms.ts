@@ -1,0 +1,64 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { can, type HubEnv } from '../auth.ts';
+import type { HubDeps } from '../deps.ts';
+import { queryParams } from '../validate.ts';
+import { alarmDto } from '../../incidents/incident-view.ts';
+import { NotFoundError } from '../../store/not-found.ts';
+
+const isoTime = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+
+export const alarmQuery = z.object({
+  site: z.string().max(64).optional(),
+  camera: z.string().max(64).optional(),
+  zone: z.string().max(64).optional(),
+  kind: z.string().max(64).optional(),
+  state: z.enum(['raised', 'cleared']).optional(),
+  severity: z.enum(['info', 'warning', 'critical']).optional(),
+  since: isoTime.optional(),
+  until: isoTime.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** keyset paging: alarms captured before this alarm id's capture time */
+  before: z.string().max(128).optional(),
+}).strict();
+
+export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  const { db } = deps;
+  app.get('/api/alarms', can('alarms.read'), async (c) => {
+    const f = queryParams(c, alarmQuery);
+    let q = db.selectFrom('alarms').selectAll();
+    if (f.site) q = q.where('site', '=', f.site);
+    if (f.camera) q = q.where('camera', '=', f.camera);
+    if (f.zone) q = q.where('zone', '=', f.zone);
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    if (f.state) q = q.where('state', '=', f.state);
+    if (f.severity) q = q.where('severity', '=', f.severity);
+    if (f.since !== undefined) q = q.where('captured_at_ms', '>=', f.since);
+    if (f.until !== undefined) q = q.where('captured_at_ms', '<', f.until);
+    if (f.before) {
+      const ref = await db.selectFrom('alarms').select(['captured_at_ms', 'id']).where('id', '=', f.before).executeTakeFirst();
+      if (!ref) throw new NotFoundError('alarm', f.before);
+      q = q.where((eb) => eb.or([eb('captured_at_ms', '<', ref.captured_at_ms), eb.and([eb('captured_at_ms', '=', ref.captured_at_ms), eb('id', '<', ref.id)])]));
+    }
+    const rows = await q.orderBy('captured_at_ms', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+    const links = rows.length
+      ? await db.selectFrom('incident_alarms').select(['alarm_id', 'incident_id']).where('alarm_id', 'in', rows.map((r) => r.id)).execute()
+      : [];
+    const incidentOf = new Map(links.map((l) => [l.alarm_id, l.incident_id]));
+    return c.json({ alarms: rows.map((r) => ({ ...alarmDto(r), incidentId: incidentOf.get(r.id) ?? null })) });
+  });
+
+  app.get('/api/alarms/:id', can('alarms.read'), async (c) => {
+    const id = c.req.param('id');
+    const row = await db.selectFrom('alarms').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('alarm', id);
+    const link = await db.selectFrom('incident_alarms').select('incident_id').where('alarm_id', '=', id).executeTakeFirst();
+    return c.json({ alarm: { ...alarmDto(row), incidentId: link?.incident_id ?? null } });
+  });
+
+  app.get('/api/dead-letters', can('deadletters.read'), async (c) => {
+    const { limit } = queryParams(c, z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict());
+    const rows = await db.selectFrom('dead_letters').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    return c.json({ deadLetters: rows.map((r) => ({ id: r.id, at: new Date(r.at_ms).toISOString(), subject: r.subject, streamSeq: r.stream_seq, msgId: r.msg_id, reason: r.reason, payload: r.payload })) });
+  });
+}

@@ -1,0 +1,92 @@
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { requireRole, type HubEnv } from '../auth.ts';
+import type { HubDeps } from '../deps.ts';
+import { jsonBody, queryParams } from '../validate.ts';
+import { createReplayService, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
+
+declare module '../deps.ts' {
+  interface HubDeps {
+    /** engineers' replay runner; created on first use with a work folder under the OS temp dir when absent */
+    replay?: ReplayService;
+  }
+}
+
+/** A clip of a few minutes of 1080p H.264 fits; anything bigger belongs on the command line. */
+export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+const runBody = z.object({ clip: z.string().min(1).max(128), source: z.enum(['fixture', 'upload']).default('fixture') }).strict();
+const runQuery = z.object({ after: z.coerce.number().int().min(0).default(0) }).strict();
+const VIDEO_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'video/webm', '.mov': 'video/quicktime', '.avi': 'video/x-msvideo', '.mkv': 'video/x-matroska' };
+
+/** The run as the browser sees it: alarms from `after` on, so that polling fetches only what is new. */
+function runDto(run: ReplayRun, after = 0) {
+  return { ...run, alarmCount: run.alarms.length, alarms: run.alarms.slice(after) };
+}
+
+export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  const engineer = requireRole('engineer');
+  const service = () => (deps.replay ??= createReplayService({ clock: deps.clock, logger: deps.logger, workDir: path.join(tmpdir(), `vigil-replay-${process.pid}`) }));
+
+  app.get('/api/replay/clips', engineer, (c) => c.json({ clips: service().clips() }));
+
+  app.post('/api/replay/uploads', engineer, bodyLimit({
+    maxSize: MAX_UPLOAD_BYTES,
+    onError: (c) => c.json({ error: 'payload_too_large', message: `a clip may be at most ${MAX_UPLOAD_BYTES} bytes` }, 413),
+  }), async (c) => {
+    const { name } = queryParams(c, z.object({ name: z.string().min(1).max(128) }).strict());
+    const target = service().uploadPath(name);
+    const body = c.req.raw.body;
+    if (!body) throw new HTTPException(400, { message: 'the request has no body; send the clip bytes' });
+    // Written beside the target and renamed, so that a half-sent clip never shows in the list.
+    const partial = `${target}.part-${process.pid}-${Date.now()}`;
+    try {
+      await pipeline(Readable.fromWeb(body as never), createWriteStream(partial));
+      await rename(partial, target);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+    deps.logger.info('replay clip uploaded', { user: c.get('user').name, name: path.basename(target), bytes: statSync(target).size });
+    return c.json({ clip: { name: path.basename(target), source: 'upload', bytes: statSync(target).size } }, 201);
+  });
+
+  app.get('/api/replay/runs', engineer, (c) => c.json({ runs: service().list().map((r) => ({ ...runDto(r), alarms: [] })) }));
+
+  app.post('/api/replay/runs', engineer, async (c) => {
+    const body = await jsonBody(c, runBody);
+    const run = service().start(body.source, body.clip);
+    deps.logger.info('replay run queued', { user: c.get('user').name, id: run.id, clip: run.clip });
+    return c.json({ run: runDto(run) }, 202);
+  });
+
+  app.get('/api/replay/runs/:id', engineer, (c) => {
+    const run = service().get(c.req.param('id'));
+    if (!run) throw new HTTPException(404, { message: 'no such replay run' });
+    return c.json({ run: runDto(run, queryParams(c, runQuery).after) });
+  });
+
+  app.get('/api/replay/runs/:id/snapshots/:name', engineer, async (c) => {
+    const file = service().snapshotPath(c.req.param('id'), c.req.param('name'));
+    if (!file) throw new HTTPException(404, { message: 'no such snapshot' });
+    try { statSync(file); } catch { throw new HTTPException(404, { message: 'no such snapshot' }); }
+    return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
+  });
+
+  app.get('/api/replay/media/:source/:name', engineer, (c) => {
+    const source = c.req.param('source');
+    if (source !== 'fixture' && source !== 'upload') throw new HTTPException(404, { message: 'no such clip' });
+    const file = service().clipPath(source, c.req.param('name'));
+    let size = 0;
+    try { size = file ? statSync(file).size : 0; } catch { /* below */ }
+    if (!file || !size) throw new HTTPException(404, { message: 'no such clip' });
+    return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200, { 'content-type': VIDEO_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': String(size) });
+  });
+}

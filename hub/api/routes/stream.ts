@@ -1,0 +1,32 @@
+import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { can, type HubEnv } from '../auth.ts';
+import type { HubDeps } from '../deps.ts';
+import { eventVisibleTo } from '../stream-filter.ts';
+
+/** Heartbeats keep proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
+
+export function registerStreamRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  app.get('/api/stream', can('stream.read'), (c) => {
+    const user = c.get('user');
+    return streamSSE(c, async (stream) => {
+      const abort = new AbortController();
+      const sub = deps.events.subscribe({ filter: (e) => eventVisibleTo(e, user), signal: abort.signal, maxQueue: 2000 });
+      const beat = deps.clock.setInterval(() => { void stream.writeSSE({ event: 'heartbeat', data: String(deps.clock.now()) }); }, HEARTBEAT_MS);
+      stream.onAbort(() => abort.abort());
+      try {
+        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ user: user.name, role: user.role }) });
+        for await (const e of sub) {
+          await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify({ at: e.at, ...(e.site ? { site: e.site } : {}), data: e.data }) });
+        }
+      } finally {
+        beat.cancel();
+        sub.close();
+      }
+    }, async (err, stream) => {
+      deps.logger.warn('SSE stream failed', { user: user.name, err: err.message });
+      await stream.close();
+    });
+  });
+}

@@ -1,0 +1,20 @@
+import type { AnyHubEvent } from '../events.ts';
+import type { ApiUser } from './deps.ts';
+
+/**
+ * Who sees what on the live stream. Operators, commanders and admins see
+ * everything; engineers see alarms and technical warnings; a unit login sees
+ * incidents and the traffic addressed to its own unit, never another unit's.
+ */
+export function eventVisibleTo(event: AnyHubEvent, user: ApiUser): boolean {
+  // Drills are unannounced: only command roles hear of them (hub-ops).
+  if ((event.type as string).startsWith('drill.')) return user.role === 'admin' || user.role === 'commander';
+  if (user.role === 'admin' || user.role === 'operator' || user.role === 'commander') return true;
+  const type = event.type as string;
+  if (user.role === 'engineer') return type.startsWith('alarm.') || type.startsWith('warning.') || type.startsWith('ingest.');
+  if (user.role === 'unit') {
+    if (event.unit !== undefined) return event.unit === user.unit;
+    return type.startsWith('incident.');
+  }
+  return false;
+}

@@ -1,0 +1,211 @@
+/**
+ * Pure view logic: formatters, LOS colours and labels, filters, countdowns and
+ * the nearest-unit order. No DOM here, so that vitest checks it directly.
+ */
+import { TRANSITIONS } from '../../incidents/lifecycle.ts';
+import { mayTransition } from '../../api/roles.ts';
+import { FRUIN_WALKWAY } from '../../../edge/crowd/fruin.ts';
+
+export type Los = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
+export const LOS_LEVELS: readonly Los[] = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+/** Fruin's walkway levels as density bands, from the edge's own table (edge/crowd/fruin.ts). */
+export const FRUIN_BANDS: readonly { los: Los; from: number; to: number }[] = LOS_LEVELS.map((los, i) => ({
+  los,
+  from: i === 0 ? 0 : FRUIN_WALKWAY[i - 1]!.below,
+  to: i < FRUIN_WALKWAY.length ? FRUIN_WALKWAY[i]!.below : Infinity,
+}));
+
+export function losOf(density: number): Los {
+  return (FRUIN_BANDS.find((b) => density < b.to) ?? FRUIN_BANDS[5]!).los;
+}
+
+/** Colours run green to dark red; the letter and a word always go with them. */
+const LOS_COLOUR: Record<Los, string> = { A: '#2e7d32', B: '#7cb342', C: '#f9a825', D: '#ef6c00', E: '#d84315', F: '#8e0000' };
+const LOS_WORD: Record<Los, string> = { A: 'free flow', B: 'minor conflicts', C: 'restricted', D: 'crowded', E: 'very crowded', F: 'jammed' };
+
+export function losColour(los: Los | null | undefined): string {
+  return los ? LOS_COLOUR[los] : '#78909c';
+}
+
+export function losLabel(los: Los | null | undefined): string {
+  return los ? `LOS ${los} — ${LOS_WORD[los]}` : 'no data';
+}
+
+/** Text colour that stays readable on the LOS fill. */
+export function losTextColour(los: Los | null | undefined): string {
+  return los === 'B' || los === 'C' ? '#000' : '#fff';
+}
+
+export type Severity = 'info' | 'warning' | 'critical';
+export const SEVERITY_ICON: Record<Severity, string> = { info: 'ℹ', warning: '▲', critical: '⬣' };
+export function severityLabel(s: string): string {
+  const icon = SEVERITY_ICON[s as Severity] ?? '•';
+  return `${icon} ${s.toUpperCase()}`;
+}
+
+const KIND_LABEL: Record<string, string> = {
+  'crowd.density': 'Crowd density',
+  'object.abandoned': 'Abandoned object',
+  'camera.offline': 'Camera offline',
+  'camera.frozen': 'Camera frozen',
+  'camera.tamper': 'Camera tamper',
+};
+const KIND_ICON: Record<string, string> = { crowd: '⁂', object: '▣', camera: '◉', sensor: '◈' };
+
+export function kindLabel(kind: string): string {
+  if (KIND_LABEL[kind]) return KIND_LABEL[kind]!;
+  if (kind.startsWith('sensor.')) return `Sensor: ${kind.slice(7).replace(/_/g, ' ')}`;
+  return kind;
+}
+export function kindIcon(kind: string): string {
+  return KIND_ICON[kind.split('.')[0]!] ?? '•';
+}
+
+/** "4 s", "3 min 05 s", "2 h 10 min": short enough for a feed row, exact enough to act on. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+export function formatAge(thenMs: number, nowMs: number): string {
+  return nowMs - thenMs < 1000 ? 'just now' : `${formatDuration(nowMs - thenMs)} ago`;
+}
+
+export function formatDensity(d: number | null | undefined): string {
+  return d === null || d === undefined ? '—' : `${d < 1 ? d.toFixed(2) : d.toFixed(1)} /m²`;
+}
+
+export function formatClock(ms: number, timeZone = 'UTC'): string {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone }).format(ms);
+}
+
+export interface Countdown {
+  /** ms left; negative when overdue */
+  leftMs: number;
+  overdue: boolean;
+  /** due within a quarter of an hour */
+  urgent: boolean;
+  text: string;
+}
+
+/** A deadline as the board shows it: "due in 42 min 10 s" or "OVERDUE by 3 min 00 s". */
+export function countdown(dueMs: number, nowMs: number): Countdown {
+  const leftMs = dueMs - nowMs;
+  const overdue = leftMs < 0;
+  return { leftMs, overdue, urgent: !overdue && leftMs <= 15 * 60_000, text: overdue ? `OVERDUE by ${formatDuration(-leftMs)}` : `due in ${formatDuration(leftMs)}` };
+}
+
+export interface AlarmLike { site: string; camera: string; kind: string; severity: string; state?: string }
+export interface AlarmFilter { site?: string; camera?: string; kind?: string; severity?: string }
+
+/** An empty field matches everything; `kind` may be a family such as "sensor" or "camera". */
+export function matchesFilter(a: AlarmLike, f: AlarmFilter): boolean {
+  if (f.site && a.site !== f.site) return false;
+  if (f.camera && a.camera !== f.camera) return false;
+  if (f.kind && a.kind !== f.kind && a.kind.split('.')[0] !== f.kind) return false;
+  if (f.severity && a.severity !== f.severity) return false;
+  return true;
+}
+
+export function filterAlarms<A extends AlarmLike>(alarms: readonly A[], f: AlarmFilter): A[] {
+  return alarms.filter((a) => matchesFilter(a, f));
+}
+
+/** The sound is for new trouble only: a critical alarm being raised, not one clearing. */
+export function shouldBeep(a: { severity: string; state: string }): boolean {
+  return a.severity === 'critical' && a.state === 'raised';
+}
+
+export interface PlacedUnit { id: string; position: { x: number; y: number }; status?: string; ready?: boolean }
+export interface NearUnit<U> { unit: U; distance: number; etaS: number }
+
+/**
+ * Units nearest a point by straight-line distance, as the dispatcher ranks
+ * them; ETA at `speed` map units per second (1.5 m/s by default, a brisk walk).
+ */
+export function nearestUnits<U extends PlacedUnit>(units: readonly U[], at: { x: number; y: number }, speed = 1.5, speedOf?: (id: string) => number | null | undefined): NearUnit<U>[] {
+  return units
+    .map((unit) => {
+      const distance = Math.hypot(unit.position.x - at.x, unit.position.y - at.y);
+      return { unit, distance, etaS: distance / (speedOf?.(unit.id) ?? speed) };
+    })
+    .sort((a, b) => a.etaS - b.etaS || a.distance - b.distance || a.unit.id.localeCompare(b.unit.id));
+}
+
+export function centroid(poly: readonly (readonly [number, number])[]): { x: number; y: number } {
+  return { x: poly.reduce((s, p) => s + p[0], 0) / poly.length, y: poly.reduce((s, p) => s + p[1], 0) / poly.length };
+}
+
+export const ACTION_LABEL: Record<string, string> = {
+  acknowledged: 'Acknowledge', dispatched: 'Mark dispatched', on_scene: 'On scene', resolved: 'Resolve', closed: 'Close', false_alarm: 'False alarm', cancelled: 'Cancel',
+};
+
+/** Lifecycle and roles come from the hub's own tables (hub/incidents/lifecycle.ts, hub/api/roles.ts). */
+export function mayStep(role: string, to: string): boolean {
+  return mayTransition(role, to);
+}
+
+/** The lifecycle buttons a login sees for an incident: allowed next steps its role may take. */
+export function actionsFor(status: string, role: string): string[] {
+  // Going back from dispatched to acknowledged is the hub's own move when every unit declines.
+  return ((TRANSITIONS as Record<string, readonly string[]>)[status] ?? []).filter((to) => mayStep(role, to) && !(status === 'dispatched' && to === 'acknowledged'));
+}
+
+/** Dispatching a unit (picking one from the nearest list) is a triage step. */
+export function mayDispatch(role: string): boolean {
+  return mayStep(role, 'dispatched');
+}
+
+export const OPEN_STATUSES = new Set(['open', 'acknowledged', 'dispatched', 'on_scene']);
+
+export function statusLabel(s: string): string {
+  return s.replace(/_/g, ' ');
+}
+
+export const CAMERA_STATUS_ICON: Record<string, string> = { ok: '✔', offline: '✖', frozen: '❄', tamper: '⚠', stale: '?', unknown: '?' };
+export function cameraStatusLabel(status: string): string {
+  return `${CAMERA_STATUS_ICON[status] ?? '•'} ${status}`;
+}
+
+export interface TruthObject { id: string; abandonAt: number; removedAt?: number | null; bbox: [number, number, number, number] }
+export interface ReplayAlarm { id: string; kind: string; state: string; mediaTime: number | null; object?: { bbox: [number, number, number, number] } }
+export type Mark = { kind: 'TP' | 'FP'; alarm: ReplayAlarm; truth?: TruthObject; t: number } | { kind: 'FN'; truth: TruthObject; t: number };
+
+function iou(a: readonly number[], b: readonly number[]): number {
+  const w = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
+  const h = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));
+  const inter = w * h;
+  const union = (a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/**
+ * Timeline markers for a replay scored against truth: a raised abandoned-object
+ * alarm that overlaps a truth object (IoU ≥ 0.1) after it was left is a TP (one
+ * per object), any other raised one an FP, and a truth object no alarm found an FN.
+ * The CLI's summary holds the official scores; this only places them on the timeline.
+ */
+export function truthMarks(alarms: readonly ReplayAlarm[], truth: readonly TruthObject[]): Mark[] {
+  const marks: Mark[] = [];
+  const found = new Set<string>();
+  for (const a of alarms) {
+    if (a.kind !== 'object.abandoned' || a.state !== 'raised') continue;
+    const t = a.mediaTime ?? 0;
+    const hit = truth.find((o) => !found.has(o.id) && a.object && iou(a.object.bbox, o.bbox) >= 0.1 && t >= o.abandonAt && (o.removedAt == null || t <= o.removedAt + 5));
+    if (hit) { found.add(hit.id); marks.push({ kind: 'TP', alarm: a, truth: hit, t }); } else marks.push({ kind: 'FP', alarm: a, t });
+  }
+  for (const o of truth) if (!found.has(o.id)) marks.push({ kind: 'FN', truth: o, t: o.abandonAt });
+  return marks.sort((x, y) => x.t - y.t);
+}
+
+/** Position on a timeline of `duration` seconds, as a percentage clamped to the bar. */
+export function timelinePercent(t: number, duration: number): number {
+  if (!(duration > 0)) return 0;
+  return Math.min(100, Math.max(0, (t / duration) * 100));
+}

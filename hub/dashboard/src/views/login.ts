@@ -1,0 +1,30 @@
+import { useState } from 'preact/hooks';
+import { html } from '../html.ts';
+import { login } from '../api.ts';
+import { setState, startSession } from '../store.ts';
+import { unlockAudio } from '../beep.ts';
+
+export function LoginView() {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    unlockAudio();
+    try {
+      const user = await login(name, password);
+      setState({ user });
+      void startSession();
+    } catch (err) { setError((err as Error).message); }
+  };
+  return html`<main class="login">
+    <form onSubmit=${submit} aria-labelledby="login-title">
+      <h1 id="login-title">Vigil</h1>
+      <p class="hint">Log in with your hub account.</p>
+      <label>Name <input id="login-name" name="name" autocomplete="username" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} required autofocus /></label>
+      <label>Password <input id="login-password" name="password" type="password" autocomplete="current-password" value=${password} onInput=${(e: Event) => setPassword((e.target as HTMLInputElement).value)} required /></label>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+      <button class="btn primary" type="submit">Log in</button>
+    </form>
+  </main>`;
+}

@@ -1,0 +1,460 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
+import type { SiteConfig } from '../../common/config/site.ts';
+import { TransitionError, ValidationError, errorMessage } from '../../common/errors.ts';
+import { silentLogger, type Logger } from '../../common/log.ts';
+import type { HubEvents } from '../events.ts';
+import type { Database, IncidentRow } from '../store/schema.ts';
+import type { DispatchState } from '../store/schema-ops.ts';
+import { appendAudit } from '../store/audit.ts';
+import { NotFoundError } from '../store/not-found.ts';
+import { assessReadiness, type Readiness } from '../units/readiness.ts';
+import { getUnit, listUnits, setUnitStatus, storeCall, type Unit } from '../units/unit-store.ts';
+import { dispatchFromRow, getDispatch, listDispatches, updateDispatchIf, type Dispatch } from './dispatch-store.ts';
+import { FINAL_INCIDENT, latestAlarm, readIncident, type IncidentPort } from './incident-port.ts';
+import { locateIncident, type MapLocation } from './location.ts';
+import { rankByEta, type Ranked } from './nearest.ts';
+import { ackSubject, type DispatchOrder } from './order.ts';
+import type { DispatchPolicy } from './policy.ts';
+import type { OpsPublisher } from './publisher.ts';
+import './ops-events.ts';
+
+export type UnitReport = 'acknowledged' | 'en_route' | 'on_scene';
+
+export interface DispatcherOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  events: HubEvents;
+  sites: readonly SiteConfig[];
+  policy: DispatchPolicy;
+  publisher: OpsPublisher;
+  /** incident transitions; when absent, incidents are only read */
+  incidents?: IncidentPort;
+  logger?: Logger;
+}
+
+export interface UnitWithReadiness extends Unit {
+  readiness: Readiness;
+}
+
+export interface DrillOrder {
+  drillId: string;
+  unitId: string;
+  location: MapLocation | null;
+}
+
+const SYSTEM = 'system:dispatch';
+const FROM: Record<UnitReport, readonly DispatchState[]> = {
+  acknowledged: ['ordered'],
+  // Reporting progress implies the order was received.
+  en_route: ['ordered', 'acknowledged'],
+  on_scene: ['ordered', 'acknowledged', 'en_route'],
+};
+const UNIT_STATUS_FOR: Record<UnitReport, 'dispatched' | 'en_route' | 'on_scene'> = { acknowledged: 'dispatched', en_route: 'en_route', on_scene: 'on_scene' };
+
+/**
+ * Nearest-first dispatch with acknowledgement deadlines. Every deadline lives
+ * in the dispatches table, so start() re-arms the timers after a restart; work
+ * on one incident is serialised so that an escalation and an operator's manual
+ * dispatch cannot both pick the same "next nearest" unit.
+ */
+export class Dispatcher {
+  readonly #o: Readonly<DispatcherOptions>;
+  readonly #log: Logger;
+  readonly #sites: ReadonlyMap<string, SiteConfig>;
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #offs: (() => void)[] = [];
+  #drillListeners: ((d: Dispatch) => void)[] = [];
+
+  constructor(options: DispatcherOptions) {
+    this.#o = Object.freeze({ ...options });
+    this.#log = (options.logger ?? silentLogger).child({ component: 'dispatch' });
+    this.#sites = new Map(options.sites.map((s) => [s.site.id, s]));
+  }
+
+  get policy(): DispatchPolicy { return this.#o.policy; }
+
+  /** Subscribes to incident events and re-arms acknowledgement timers stored before a restart. */
+  async start(): Promise<void> {
+    const { events } = this.#o;
+    this.#offs.push(events.on('incident.created', (e) => { this.#track(this.autoDispatch(e.data.incident.id)); }));
+    this.#offs.push(events.on('incident.updated', (e) => {
+      const { incident, change, to } = e.data;
+      if (change === 'escalated') this.#track(this.autoDispatch(incident.id, 'top_up'));
+      else if (change === 'transition' && to && FINAL_INCIDENT.has(to)) this.#track(this.releaseIncident(incident.id, `incident ${to}`));
+    }));
+    const open = await listDispatches(this.#o.db, { state: 'ordered', limit: 100_000 });
+    for (const d of open) this.#arm(d);
+    this.#log.info('dispatcher started', { rearmed: open.length });
+  }
+
+  stop(): void {
+    for (const off of this.#offs) off();
+    this.#offs = [];
+    for (const t of this.#timers.values()) t.cancel();
+    this.#timers.clear();
+  }
+
+  /** Resolves when every piece of background work started so far (event handlers, timers) has settled. */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Called for every change to a drill dispatch; the drill scheduler records ack and on-scene times from it. */
+  onDrillDispatch(fn: (d: Dispatch) => void): () => void {
+    this.#drillListeners.push(fn);
+    return () => { this.#drillListeners = this.#drillListeners.filter((f) => f !== fn); };
+  }
+
+  siteOf(id: string): SiteConfig | undefined { return this.#sites.get(id); }
+
+  readiness(unit: Unit, at = this.#o.clock.now()): Readiness {
+    return assessReadiness(unit, at, this.#sites.get(unit.site)?.site.timezone ?? 'UTC');
+  }
+
+  async units(site?: string): Promise<UnitWithReadiness[]> {
+    const now = this.#o.clock.now();
+    return (await listUnits(this.#o.db, site)).map((u) => ({ ...u, readiness: this.readiness(u, now) }));
+  }
+
+  speedOf(u: Unit): number { return u.speed ?? this.#o.policy.speedOf(u.id, u.site); }
+
+  /** Ready, available units of a site, nearest (by ETA) first, leaving out `exclude`. */
+  async candidates(site: string, at: { x: number; y: number }, exclude: ReadonlySet<string> = new Set()): Promise<Ranked<UnitWithReadiness>[]> {
+    const units = (await this.units(site)).filter((u) => u.status === 'available' && u.readiness.ready && !exclude.has(u.id));
+    const busy = new Set((await listDispatches(this.#o.db, { site, active: true, drill: false, limit: 100_000 })).map((d) => d.unitId));
+    const free = units.filter((u) => !busy.has(u.id)).map((u) => ({ ...u, x: u.position.x, y: u.position.y }));
+    const speeds = new Map(free.map((u) => [u.id, this.speedOf(u)]));
+    return rankByEta(free, at, (id) => speeds.get(id) ?? this.#o.policy.config.defaultSpeed);
+  }
+
+  /**
+   * Sends as many units as the policy asks for the incident's kind and severity,
+   * less those already active on it; `top_up` after a severity escalation.
+   */
+  async autoDispatch(incidentId: string, reason: 'auto' | 'top_up' = 'auto'): Promise<Dispatch[]> {
+    return this.#locked(incidentId, async () => {
+      const inc = await this.#incident(incidentId);
+      if (FINAL_INCIDENT.has(inc.status)) return [];
+      const want = this.#o.policy.unitsFor(inc.kind, inc.severity);
+      if (want === 0) return [];
+      const active = (await listDispatches(this.#o.db, { incidentId, active: true })).length;
+      if (active >= want) return [];
+      return this.#sendNearest(inc, want - active, SYSTEM, reason);
+    });
+  }
+
+  /**
+   * An operator's dispatch: named units (each must be ready and available, or
+   * the whole request is refused naming the unit and why), or the `count` nearest.
+   */
+  async dispatch(incidentId: string, request: { actor: string; units?: readonly string[]; count?: number }): Promise<Dispatch[]> {
+    return this.#locked(incidentId, async () => {
+      const inc = await this.#incident(incidentId);
+      if (FINAL_INCIDENT.has(inc.status)) throw new TransitionError(inc.status, 'dispatched');
+      if (!request.units?.length) {
+        const sent = await this.#sendNearest(inc, request.count ?? 1, request.actor, 'manual');
+        if (sent.length === 0) throw new ValidationError('count', `no ready and available unit at site ${inc.site}`);
+        return sent;
+      }
+      const where = await this.#where(inc);
+      const active = new Set((await listDispatches(this.#o.db, { incidentId, active: true })).map((d) => d.unitId));
+      const picked: Ranked<UnitWithReadiness>[] = [];
+      for (const [i, id] of request.units.entries()) {
+        const unit = await getUnit(this.#o.db, id);
+        if (!unit || unit.site !== inc.site) throw new ValidationError(`units.${i}`, `unit ${id} does not exist at site ${inc.site}`);
+        const readiness = this.readiness(unit);
+        if (!readiness.ready) throw new ValidationError(`units.${i}`, `unit ${id} is not ready: ${readiness.reasons.join('; ')}`);
+        if (active.has(id)) throw new ValidationError(`units.${i}`, `unit ${id} is already dispatched to this incident`);
+        if (unit.status !== 'available') throw new ValidationError(`units.${i}`, `unit ${id} is ${unit.status}, not available`);
+        const distance = where ? Math.hypot(unit.position.x - where.x, unit.position.y - where.y) : NaN;
+        picked.push({ unit: { ...unit, readiness }, distance, etaS: distance / this.speedOf(unit) });
+      }
+      const out: Dispatch[] = [];
+      for (const [i, r] of picked.entries()) out.push(await this.#send(inc, where, r, request.actor, active.size + i + 1, 'manual'));
+      return out;
+    });
+  }
+
+  /** A unit's acknowledgement or progress report. `unitId` (from the login or the NATS subject) must own the dispatch. */
+  async report(dispatchId: string, status: UnitReport, actor: { name: string; unit?: string }): Promise<Dispatch> {
+    const d0 = await getDispatch(this.#o.db, dispatchId);
+    if (!d0 || (actor.unit !== undefined && d0.unitId !== actor.unit)) throw new NotFoundError('dispatch', dispatchId);
+    return this.#locked(d0.incidentId, async () => {
+      const d = (await getDispatch(this.#o.db, dispatchId))!;
+      const now = this.#o.clock.now();
+      const order: DispatchState[] = ['ordered', 'acknowledged', 'en_route', 'on_scene'];
+      // Repeating a report (a retried request) is harmless and changes nothing.
+      if (order.indexOf(d.state) >= order.indexOf(status) && order.includes(d.state)) return d;
+      if (!FROM[status].includes(d.state)) throw new TransitionError(d.state, status, 'dispatch');
+      const set = {
+        state: status,
+        acked_at_ms: d.ackedAt ?? now,
+        ...(status === 'en_route' || status === 'on_scene' ? { en_route_at_ms: d.enRouteAt ?? now } : {}),
+        ...(status === 'on_scene' ? { on_scene_at_ms: now } : {}),
+      };
+      if (!(await updateDispatchIf(this.#o.db, d.id, FROM[status], set))) throw new TransitionError(d.state, status, 'dispatch');
+      this.#timers.get(d.id)?.cancel();
+      this.#timers.delete(d.id);
+      const unitStatus = d.drill ? null : UNIT_STATUS_FOR[status];
+      await storeCall('record unit report', () => this.#o.db.transaction().execute(async (trx) => {
+        if (unitStatus) await trx.updateTable('units').set({ status: unitStatus, status_at_ms: now, updated_at_ms: now }).where('id', '=', d.unitId).execute();
+        if (status === 'on_scene') await trx.updateTable('ops_warnings').set({ resolved_at_ms: now }).where('key', '=', `dispatch.on_scene_overdue:${d.id}`).where('resolved_at_ms', 'is', null).execute();
+        await appendAudit(trx, { atMs: now, actor: actor.name, action: `dispatch.${status}`, entity: 'dispatch', entityId: d.id, data: { incident: d.incidentId, unit: d.unitId, drill: d.drill, afterMs: now - d.orderedAt } });
+      }));
+      const updated = (await getDispatch(this.#o.db, d.id))!;
+      this.#announce(updated, d.state);
+      if (unitStatus) this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: unitStatus }, { site: d.site, unit: d.unitId });
+      if (!d.drill && status === 'on_scene') await this.#incidentTo(d.incidentId, 'on_scene', actor.name, `unit ${d.unitId} on scene`);
+      return updated;
+    });
+  }
+
+  /** Ends every active dispatch of a finished incident and frees its units. */
+  async releaseIncident(incidentId: string, why: string, actor = SYSTEM): Promise<number> {
+    return this.#locked(incidentId, async () => {
+      const active = await listDispatches(this.#o.db, { incidentId, active: true });
+      for (const d of active) await this.#close(d, d.state === 'on_scene' ? 'released' : 'cancelled', actor, why);
+      return active.length;
+    });
+  }
+
+  /** Stands one unit down (released when on scene, cancelled before). */
+  async release(dispatchId: string, actor: string, why = 'released by operator'): Promise<Dispatch> {
+    const d0 = await getDispatch(this.#o.db, dispatchId);
+    if (!d0) throw new NotFoundError('dispatch', dispatchId);
+    return this.#locked(d0.incidentId, async () => {
+      const d = (await getDispatch(this.#o.db, dispatchId))!;
+      if (!['ordered', 'acknowledged', 'en_route', 'on_scene'].includes(d.state)) throw new TransitionError(d.state, 'released', 'dispatch');
+      await this.#close(d, d.state === 'on_scene' ? 'released' : 'cancelled', actor, why);
+      return (await getDispatch(this.#o.db, d.id))!;
+    });
+  }
+
+  /**
+   * A readiness drill goes down the same order path. The order looks like any
+   * other (no drill flag), so the unit's response is the real one; the drill is
+   * revealed when the unit reports on scene. The drill's incident reference is
+   * a fresh id with no incident behind it, and the unit's status is left alone
+   * so that a real incident can still take the unit (which cancels the drill).
+   */
+  async dispatchDrill(drill: DrillOrder): Promise<Dispatch> {
+    const unit = await getUnit(this.#o.db, drill.unitId);
+    if (!unit) throw new NotFoundError('unit', drill.unitId);
+    const incidentId = randomUUID();
+    const where = drill.location ?? { x: unit.position.x, y: unit.position.y, from: 'post' };
+    const distance = Math.hypot(unit.position.x - where.x, unit.position.y - where.y);
+    const fake = { id: incidentId, site: unit.site, kind: 'sensor.input', severity: 'warning' } as IncidentRow;
+    return this.#locked(incidentId, () => this.#send(fake, where, { unit: { ...unit, readiness: this.readiness(unit) }, distance, etaS: distance / this.speedOf(unit) }, 'system:drills', 1, 'auto', drill.drillId));
+  }
+
+  async #sendNearest(inc: IncidentRow, k: number, actor: string, reason: 'auto' | 'manual' | 'escalation' | 'top_up'): Promise<Dispatch[]> {
+    const where = await this.#where(inc);
+    if (!where) {
+      this.#log.warn('incident has no map location; waiting for an operator', { incident: inc.id });
+      await appendAudit(this.#o.db, { atMs: this.#o.clock.now(), actor: SYSTEM, action: 'dispatch.no_location', entity: 'incident', entityId: inc.id });
+      return [];
+    }
+    const involved = new Set((await listDispatches(this.#o.db, { incidentId: inc.id, limit: 100_000 })).map((d) => d.unitId));
+    const ranked = (await this.candidates(inc.site, where, involved)).slice(0, k);
+    if (ranked.length < k) {
+      await appendAudit(this.#o.db, { atMs: this.#o.clock.now(), actor: SYSTEM, action: 'dispatch.short', entity: 'incident', entityId: inc.id, note: `wanted ${k} units, ${ranked.length} ready and available`, data: { wanted: k, found: ranked.length, reason } });
+    }
+    const out: Dispatch[] = [];
+    for (const [i, r] of ranked.entries()) out.push(await this.#send(inc, where, r, actor, involved.size + i + 1, reason));
+    return out;
+  }
+
+  async #send(inc: IncidentRow, where: MapLocation | null, r: Ranked<UnitWithReadiness>, actor: string, rank: number, reason: 'auto' | 'manual' | 'escalation' | 'top_up', drillId: string | null = null): Promise<Dispatch> {
+    const { db, clock, policy } = this.#o;
+    const now = clock.now();
+    const id = randomUUID();
+    const drill = drillId !== null;
+    const order = await this.#order(inc, where, r, id, now, drill);
+    const distance = Number.isFinite(r.distance) ? r.distance : null;
+    const etaS = Number.isFinite(r.etaS) ? r.etaS : null;
+    // A real call takes a unit out of any drill it is running.
+    const drills = drill ? [] : await listDispatches(db, { unitId: r.unit.id, active: true, drill: true });
+    await storeCall(`dispatch unit ${r.unit.id}`, () => db.transaction().execute(async (trx) => {
+      await trx.insertInto('dispatches').values({
+        id, incident_id: inc.id, site: inc.site, unit_id: r.unit.id, kind: inc.kind, severity: inc.severity,
+        drill: drill ? 1 : 0, drill_id: drillId, state: 'ordered', ordered_by: actor, distance, eta_s: etaS,
+        order_json: JSON.stringify(order), ordered_at_ms: now, ack_by_ms: now + policy.ackTimeoutMs,
+        acked_at_ms: null, en_route_at_ms: null, on_scene_at_ms: null, on_scene_by_ms: now + policy.onSceneTargetMs, closed_at_ms: null, replaced_by: null,
+      }).execute();
+      if (!drill) await trx.updateTable('units').set({ status: 'dispatched', status_at_ms: now, updated_at_ms: now }).where('id', '=', r.unit.id).execute();
+      await appendAudit(trx, {
+        atMs: now, actor, action: drill ? 'drill.dispatch.sent' : 'dispatch.sent', entity: drill ? 'drill' : 'incident', entityId: drillId ?? inc.id,
+        note: `unit ${r.unit.id} (${reason}, rank ${rank})`, data: { dispatch: id, unit: r.unit.id, distance, etaS, reason, ackBy: now + policy.ackTimeoutMs },
+      });
+    }));
+    for (const dd of drills) await this.#close(dd, 'cancelled', SYSTEM, `unit taken by incident ${inc.id}`);
+    const d = (await getDispatch(db, id))!;
+    this.#arm(d);
+    try {
+      await this.#o.publisher.order(order);
+    } catch (err) {
+      // The ack deadline still runs: if the unit never hears of the order, the next unit goes.
+      this.#log.error('order not published', { dispatch: id, unit: r.unit.id, err: errorMessage(err) });
+    }
+    if (drill) this.#notifyDrill(d);
+    else {
+      this.#o.events.emit('dispatch.sent', { dispatch: d, rank, reason }, { site: d.site, unit: d.unitId });
+      this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: 'dispatched' }, { site: d.site, unit: d.unitId });
+      await this.#incidentTo(inc.id, 'dispatched', actor, `unit ${r.unit.id} dispatched`);
+    }
+    return d;
+  }
+
+  async #order(inc: IncidentRow, where: MapLocation | null, r: Ranked<UnitWithReadiness>, id: string, now: number, drill: boolean): Promise<DispatchOrder> {
+    const { policy } = this.#o;
+    let snapshot: DispatchOrder['snapshot'] = null;
+    const known: Record<string, unknown> = {};
+    if (drill) {
+      known.message = 'Assistance requested at this location; report on arrival.';
+    } else {
+      known.alarmCount = inc.alarm_count;
+      if (inc.peak_density !== null) known.peakDensity = inc.peak_density;
+      const alarm = await latestAlarm(this.#o.db, inc.id);
+      if (alarm) {
+        const a = JSON.parse(alarm.payload) as Record<string, unknown> & { snapshot?: { bucket: string; name: string } | null };
+        if (a.snapshot) snapshot = { bucket: a.snapshot.bucket, name: a.snapshot.name };
+        for (const k of ['message', 'crowd', 'object', 'sensor', 'health', 'capturedAt', 'camera', 'zone']) if (a[k] !== undefined) known[k] = a[k];
+      }
+    }
+    return {
+      v: 1, dispatchId: id, incident: inc.id, site: inc.site, unit: r.unit.id, kind: inc.kind, severity: inc.severity,
+      location: where, snapshot, known,
+      distance: Number.isFinite(r.distance) ? Math.round(r.distance * 10) / 10 : null,
+      etaS: Number.isFinite(r.etaS) ? Math.round(r.etaS) : null,
+      orderedAt: new Date(now).toISOString(), ackBy: new Date(now + policy.ackTimeoutMs).toISOString(),
+      onSceneBy: new Date(now + policy.onSceneTargetMs).toISOString(), ackSubject: ackSubject(r.unit.id),
+    };
+  }
+
+  #arm(d: Dispatch): void {
+    this.#timers.get(d.id)?.cancel();
+    const delay = Math.max(0, d.ackBy - this.#o.clock.now());
+    this.#timers.set(d.id, this.#o.clock.setTimeout(() => {
+      this.#timers.delete(d.id);
+      this.#track(this.#ackExpired(d.id));
+    }, delay));
+  }
+
+  /** No acknowledgement in time: mark the unit not_responding and send the next nearest ready unit. */
+  async #ackExpired(dispatchId: string): Promise<void> {
+    const d0 = await getDispatch(this.#o.db, dispatchId);
+    if (!d0 || d0.state !== 'ordered') return;
+    await this.#locked(d0.incidentId, async () => {
+      const now = this.#o.clock.now();
+      if (!(await updateDispatchIf(this.#o.db, dispatchId, ['ordered'], { state: 'not_responding', closed_at_ms: now }))) return;
+      const d = (await getDispatch(this.#o.db, dispatchId))!;
+      await storeCall('record not_responding', () => this.#o.db.transaction().execute(async (trx) => {
+        // A unit that let an order lapse is not sent again until someone clears it.
+        if (!d.drill) await trx.updateTable('units').set({ status: 'unavailable', status_at_ms: now, updated_at_ms: now }).where('id', '=', d.unitId).execute();
+        await appendAudit(trx, { atMs: now, actor: SYSTEM, action: d.drill ? 'drill.dispatch.not_responding' : 'dispatch.not_responding', entity: d.drill ? 'drill' : 'incident', entityId: d.drillId ?? d.incidentId, note: `unit ${d.unitId} did not acknowledge within ${this.#o.policy.config.ackTimeoutS} s`, data: { dispatch: d.id, unit: d.unitId } });
+      }));
+      if (d.drill) { this.#notifyDrill(d); return; }
+      this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: 'unavailable' }, { site: d.site, unit: d.unitId });
+      const inc = await readIncident(this.#o.db, d.incidentId);
+      let next: Dispatch | undefined;
+      if (inc && !FINAL_INCIDENT.has(inc.status)) {
+        [next] = await this.#sendNearest(inc, 1, SYSTEM, 'escalation');
+        if (next) {
+          await updateDispatchIf(this.#o.db, d.id, ['not_responding'], { replaced_by: next.id });
+          await appendAudit(this.#o.db, { atMs: now, actor: SYSTEM, action: 'dispatch.escalated', entity: 'incident', entityId: d.incidentId, note: `unit ${d.unitId} replaced by ${next.unitId}`, data: { from: d.id, to: next.id } });
+        } else if ((await listDispatches(this.#o.db, { incidentId: d.incidentId, active: true })).length === 0 && inc.status === 'dispatched' && this.#o.incidents) {
+          // Nobody is on the way any more: hand the incident back to the operators.
+          try {
+            await this.#o.incidents.transition(d.incidentId, 'acknowledged', SYSTEM, `no unit responded (last: ${d.unitId}); dispatch needed`);
+          } catch (err) {
+            if (!(err instanceof TransitionError)) throw err;
+          }
+        }
+      }
+      this.#o.events.emit('dispatch.not_responding', { dispatch: { ...d, replacedBy: next?.id ?? null }, replacedBy: next?.id ?? null }, { site: d.site, unit: d.unitId });
+    });
+  }
+
+  async #close(d: Dispatch, to: 'released' | 'cancelled', actor: string, why: string): Promise<void> {
+    const now = this.#o.clock.now();
+    if (!(await updateDispatchIf(this.#o.db, d.id, ['ordered', 'acknowledged', 'en_route', 'on_scene'], { state: to, closed_at_ms: now }))) return;
+    this.#timers.get(d.id)?.cancel();
+    this.#timers.delete(d.id);
+    await storeCall('close dispatch', () => this.#o.db.transaction().execute(async (trx) => {
+      if (!d.drill) await trx.updateTable('units').set({ status: 'available', status_at_ms: now, updated_at_ms: now }).where('id', '=', d.unitId).where('status', 'in', ['dispatched', 'en_route', 'on_scene']).execute();
+      await appendAudit(trx, { atMs: now, actor, action: d.drill ? `drill.dispatch.${to}` : `dispatch.${to}`, entity: d.drill ? 'drill' : 'incident', entityId: d.drillId ?? d.incidentId, note: why, data: { dispatch: d.id, unit: d.unitId } });
+    }));
+    const updated = (await getDispatch(this.#o.db, d.id))!;
+    this.#announce(updated, d.state);
+    if (!d.drill) this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: 'available' }, { site: d.site, unit: d.unitId });
+  }
+
+  #announce(d: Dispatch, from: string): void {
+    if (d.drill) this.#notifyDrill(d);
+    else this.#o.events.emit('dispatch.updated', { dispatch: d, from }, { site: d.site, unit: d.unitId });
+  }
+
+  #notifyDrill(d: Dispatch): void {
+    for (const fn of this.#drillListeners) {
+      try { fn(d); } catch (err) { this.#log.error('drill listener failed', { err: errorMessage(err) }); }
+    }
+  }
+
+  async #incident(id: string): Promise<IncidentRow> {
+    const inc = this.#o.incidents ? await this.#o.incidents.get(id) : await readIncident(this.#o.db, id);
+    if (!inc) throw new NotFoundError('incident', id);
+    return inc;
+  }
+
+  /** Where an incident is on its site's map, or null when the config does not place it. */
+  async locate(incidentId: string): Promise<MapLocation | null> {
+    return this.#where(await this.#incident(incidentId));
+  }
+
+  async #where(inc: IncidentRow): Promise<MapLocation | null> {
+    const site = this.#sites.get(inc.site);
+    if (!site) return null;
+    const alarm = await latestAlarm(this.#o.db, inc.id);
+    return locateIncident(site, alarm?.camera ?? '', alarm?.zone ?? (inc.zone || null));
+  }
+
+  async #incidentTo(id: string, to: 'dispatched' | 'on_scene', actor: string, note: string): Promise<void> {
+    const port = this.#o.incidents;
+    if (!port) return;
+    const inc = await port.get(id);
+    const from = to === 'dispatched' ? ['open', 'acknowledged'] : ['dispatched'];
+    if (!inc || !from.includes(inc.status)) return;
+    try {
+      await port.transition(id, to, actor, note);
+    } catch (err) {
+      // Someone else moved the incident meanwhile (an operator, another unit); the dispatch stands.
+      if (!(err instanceof TransitionError)) throw err;
+      this.#log.info('incident transition skipped', { incident: id, to, err: err.message });
+    }
+  }
+
+  #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    // The caller gets `run` and its error; the queue only needs to know it settled.
+    const tail = run.catch(() => undefined);
+    this.#locks.set(key, tail);
+    void tail.then(() => { if (this.#locks.get(key) === tail) this.#locks.delete(key); });
+    return run;
+  }
+
+  #track(p: Promise<unknown>): void {
+    const t = p.catch((err) => this.#log.error('dispatch work failed', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
+    this.#pending.add(t);
+  }
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  return new Dispatcher(options);
+}
+
+export { dispatchFromRow };

@@ -1,0 +1,116 @@
+/**
+ * The hub's in-process change feed: the SSE stream, the dispatcher and the
+ * metrics all listen here. Events are emitted after the change has committed.
+ * The union is open: hub-ops adds dispatch.*, unit.*, report.*, drill.* and
+ * warning.* events by extending HubEventMap through declaration merging:
+ *
+ *   declare module '../events.ts' { interface HubEventMap { 'dispatch.sent': {...} } }
+ */
+export interface IncidentSummary {
+  id: string;
+  site: string;
+  zone: string;
+  kind: string;
+  status: string;
+  severity: string;
+  alarmCount: number;
+  escalationLevel: number;
+}
+
+export interface HubEventMap {
+  'alarm.ingested': { id: string; site: string; camera: string; zone: string | null; kind: string; state: string; severity: string; capturedAtMs: number; incidentId: string | null };
+  'incident.created': { incident: IncidentSummary; alarmId: string };
+  'incident.updated': { incident: IncidentSummary; change: 'alarm' | 'escalated' | 'cleared' | 'transition'; alarmId?: string; from?: string; to?: string; actor?: string };
+}
+
+export type HubEventType = keyof HubEventMap & string;
+
+export interface HubEvent<T extends HubEventType = HubEventType> {
+  type: T;
+  /** ms since the epoch, from the hub clock */
+  at: number;
+  /** monotonically increasing per hub process; the SSE event id */
+  seq: number;
+  data: HubEventMap[T];
+  /**
+   * Routing hints for role filtering: the site it concerns and, for a unit's own
+   * traffic, the unit id. Events without `unit` are not shown to unit logins
+   * unless their type is in UNIT_VISIBLE.
+   */
+  site?: string;
+  unit?: string;
+}
+
+export type AnyHubEvent = { [T in HubEventType]: HubEvent<T> }[HubEventType];
+export type Listener<T extends HubEventType> = (event: HubEvent<T>) => void;
+
+export interface HubEvents {
+  emit<T extends HubEventType>(type: T, data: HubEventMap[T], route?: { site?: string; unit?: string }): HubEvent<T>;
+  on<T extends HubEventType>(type: T | '*', listener: (event: T extends HubEventType ? HubEvent<T> : AnyHubEvent) => void): () => void;
+  /** An async iterator over every event (optionally filtered); a slow reader drops the oldest events past `maxQueue`. */
+  subscribe(options?: { filter?: (e: AnyHubEvent) => boolean; maxQueue?: number; signal?: AbortSignal }): AsyncIterableIterator<AnyHubEvent> & { dropped(): number; close(): void };
+}
+
+export function createHubEvents(options: { now?: () => number; onListenerError?: (err: unknown, type: string) => void } = {}): HubEvents {
+  const now = options.now ?? (() => Date.now());
+  const listeners = new Map<string, Set<(e: AnyHubEvent) => void>>();
+  let seq = 0;
+
+  const add = (type: string, fn: (e: AnyHubEvent) => void) => {
+    let set = listeners.get(type);
+    if (!set) listeners.set(type, (set = new Set()));
+    set.add(fn);
+    return () => { set.delete(fn); };
+  };
+
+  const events: HubEvents = {
+    emit(type, data, route) {
+      const event = { type, at: now(), seq: ++seq, data, ...(route?.site ? { site: route.site } : {}), ...(route?.unit ? { unit: route.unit } : {}) } as HubEvent<typeof type>;
+      for (const key of [type, '*']) {
+        for (const fn of listeners.get(key) ?? []) {
+          // A failing listener must not stop the others, nor the writer that emitted.
+          try { fn(event as AnyHubEvent); } catch (err) { options.onListenerError?.(err, type); }
+        }
+      }
+      return event;
+    },
+    on(type, listener) {
+      return add(type, listener as (e: AnyHubEvent) => void);
+    },
+    subscribe({ filter, maxQueue = 1000, signal } = {}) {
+      const queue: AnyHubEvent[] = [];
+      let wake: ((r: IteratorResult<AnyHubEvent>) => void) | null = null;
+      let done = false;
+      let dropped = 0;
+      const close = () => {
+        if (done) return;
+        done = true;
+        off();
+        signal?.removeEventListener('abort', close);
+        wake?.({ value: undefined, done: true });
+        wake = null;
+      };
+      const off = add('*', (e) => {
+        if (done || (filter && !filter(e))) return;
+        if (wake) { const w = wake; wake = null; w({ value: e, done: false }); return; }
+        queue.push(e);
+        if (queue.length > maxQueue) { queue.shift(); dropped++; }
+      });
+      signal?.addEventListener('abort', close, { once: true });
+      if (signal?.aborted) close();
+      const it: AsyncIterableIterator<AnyHubEvent> & { dropped(): number; close(): void } = {
+        next() {
+          if (queue.length) return Promise.resolve({ value: queue.shift()!, done: false });
+          if (done) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve) => { wake = resolve; });
+        },
+        return() { close(); return Promise.resolve({ value: undefined, done: true }); },
+        [Symbol.asyncIterator]() { return it; },
+        dropped: () => dropped,
+        close,
+      };
+      return it;
+    },
+  };
+  return events;
+}

@@ -1,0 +1,193 @@
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { sql } from 'kysely';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { systemClock, type Clock } from '../common/clock.ts';
+import { errorMessage } from '../common/errors.ts';
+import { createLogger, type Logger } from '../common/log.ts';
+import { loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
+import { natsConnectOptions } from '../common/config/nats.ts';
+import { loadSiteConfig, type SiteConfig } from '../common/config/site.ts';
+import { connectNats } from '../common/transport/nats-connect.ts';
+import { createHubApp } from './api/app.ts';
+import type { HubDeps, HealthReport } from './api/deps.ts';
+import type { RouteModule } from './api/routes/index.ts';
+import { createPasswordLogin } from './auth/password.ts';
+import { createHubEvents } from './events.ts';
+import { createIncidentService } from './incidents/incident-service.ts';
+import { createIngest, type Ingest } from './ingest/ingest.ts';
+import { createHubMetrics } from './metrics.ts';
+import { createDatabase, migrateToLatest, type HubDatabase } from './store/database.ts';
+import { createOps } from './dispatch/ops.ts';
+import { incidentPortFrom } from './dispatch/incident-port.ts';
+import type { DispatchPolicyInput } from './dispatch/policy.ts';
+import { ensureSnapshotBucket } from '../common/transport/alarm-stream.ts';
+import { NODE_ROUTE_MODULES } from './node-routes.ts';
+
+/**
+ * Optional parts that plug into the hub process. A plugin starts after
+ * migrations, seeding and hub-ops, before the API; it may add routes and is
+ * stopped before the store closes.
+ */
+export interface HubPlugin {
+  name: string;
+  start(deps: HubDeps, ctx: { config: HubConfig; configFile: string; siteFiles: readonly string[] }): Promise<{ routes?: readonly RouteModule[]; stop?(): Promise<void> } | void>;
+}
+
+export interface HubNodeOptions {
+  config: HubConfig;
+  /** for resolving relative paths and naming errors */
+  configFile: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** override http.port (0 = any free port) */
+  port?: number;
+  plugins?: readonly HubPlugin[];
+}
+
+export interface HubNode {
+  readonly url: string;
+  readonly deps: HubDeps;
+  readonly ingest: Ingest;
+  readonly nc: NatsConnection;
+  /** Graceful: stop HTTP, stop fetching and finish the batch in hand, stop plugins, drain NATS, close the store. */
+  stop(): Promise<void>;
+}
+
+export async function startHub(options: HubNodeOptions): Promise<HubNode> {
+  const { config, configFile } = options;
+  const logger = options.logger ?? createLogger({ name: 'vigil-hub' });
+  const clock = options.clock ?? systemClock;
+  const settings = resolveHubSettings(config, configFile);
+  const sites: SiteConfig[] = settings.siteFiles.map((f) => loadSiteConfig(f));
+
+  const store: HubDatabase = createDatabase(settings.database);
+  const cleanups: (() => Promise<void>)[] = [async () => { await store.destroy(); }];
+  const unwind = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch((err) => logger.error('shutdown step failed', { err: errorMessage(err) }));
+  };
+  try {
+    const applied = await migrateToLatest(store.db);
+    if (applied.length) logger.info('migrations applied', { migrations: applied });
+    await seedSites(store, sites, clock.now());
+
+    const nc = await connectNats(natsConnectOptions(config.nats, configFile, { name: config.nats.name ?? 'vigil-hub', logger: logger.child({ component: 'nats' }) }));
+    cleanups.push(async () => { if (!nc.isClosed()) await nc.drain(); });
+    const link = { state: 'connected' as 'connected' | 'disconnected' | 'reconnecting' };
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') link.state = 'disconnected';
+        else if (s.type === 'reconnecting') link.state = 'reconnecting';
+        else if (s.type === 'reconnect') link.state = 'connected';
+      }
+    })().catch((err) => logger.warn('nats status watch ended', { err: errorMessage(err) }));
+
+    // The hub administers the snapshot bucket (edges may only write to it).
+    await ensureSnapshotBucket(nc);
+
+    const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
+    const metrics = createHubMetrics(events, () => clock.now());
+    const incidents = createIncidentService({ db: store.db, dialect: store.dialect, clock, events });
+    const ingest = createIngest({
+      nc, db: store.db, dialect: store.dialect, events, clock, logger,
+      correlationWindowMs: config.correlationWindowS * 1000,
+      durable: config.ingest.durable, maxBatch: config.ingest.maxBatch, maxDeliver: config.ingest.maxDeliver,
+      ackWait: { floorMs: config.ingest.ackWaitFloorS * 1000, k: config.ingest.ackWaitK },
+      metrics: metrics.ingest,
+    });
+    const login = createPasswordLogin(settings.users);
+    const deps: HubDeps = {
+      db: store.db,
+      dialect: store.dialect,
+      events,
+      clock,
+      logger: logger.child({ component: 'api' }),
+      config: Object.freeze({ corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes }),
+      sites,
+      auth: { login },
+      incidents,
+      nc,
+      siteFiles: Object.fromEntries(sites.map((s, i) => [s.site.id, settings.siteFiles[i]!])),
+      metrics: () => metrics.render(),
+      health: () => health(store, nc, ingest, link),
+    };
+
+    const routes: RouteModule[] = [];
+    // hub-ops: units (seeded from the site files), dispatch, reports, overdue warnings, drills.
+    const ops = createOps({
+      db: store.db, clock, events, sites, incidents: incidentPortFrom(incidents), nc, logger: logger.child({ component: 'ops' }),
+      ...(config.dispatch ? { policy: config.dispatch as DispatchPolicyInput } : {}),
+      ...(config.drills ? { drills: config.drills as never } : {}),
+    });
+    await ops.start();
+    cleanups.push(() => ops.stop());
+    deps.ops = ops;
+    cleanups.push(async () => { deps.replay?.stop(); });
+
+    for (const p of options.plugins ?? []) {
+      const started = await p.start(deps, { config, configFile, siteFiles: settings.siteFiles });
+      if (started?.routes) routes.push(...started.routes);
+      if (started?.stop) cleanups.push(started.stop);
+      logger.info('plugin started', { plugin: p.name });
+    }
+
+    await ingest.start();
+    cleanups.push(() => ingest.stop());
+
+    const app = createHubApp(deps, { extraRoutes: [...NODE_ROUTE_MODULES, ...routes] });
+    const port = options.port ?? config.http.port;
+    const { server, url } = await listen(app.fetch, config.http.host, port);
+    cleanups.push(() => new Promise<void>((resolve) => {
+      // SSE streams stay open until closed: end them so that close() returns.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.close(() => resolve());
+    }));
+    logger.info('hub listening', { url, dialect: store.dialect, sites: sites.map((s) => s.site.id) });
+
+    let stopped: Promise<void> | null = null;
+    return {
+      url, deps, ingest, nc,
+      stop: () => (stopped ??= (async () => { logger.info('hub stopping'); await unwind(); logger.info('hub stopped'); })()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+export async function startHubFromFile(file: string, options: Omit<HubNodeOptions, 'config' | 'configFile'> = {}): Promise<HubNode> {
+  return startHub({ ...options, config: loadHubConfig(file), configFile: path.resolve(file) });
+}
+
+async function seedSites(store: HubDatabase, sites: readonly SiteConfig[], now: number): Promise<void> {
+  for (const s of sites) {
+    const row = { id: s.site.id, name: s.site.name, config: JSON.stringify(s), updated_at_ms: now };
+    await store.db.insertInto('sites').values(row).onConflict((oc) => oc.column('id').doUpdateSet({ name: row.name, config: row.config, updated_at_ms: now })).execute();
+  }
+}
+
+async function health(store: HubDatabase, nc: NatsConnection, ingest: Ingest, link: { state: string }): Promise<HealthReport> {
+  let db: HealthReport['db'];
+  try {
+    await sql`select 1`.execute(store.db);
+    db = { ok: true };
+  } catch (err) {
+    db = { ok: false, error: errorMessage(err) };
+  }
+  const closed = nc.isClosed();
+  const natsOk = !closed && !nc.isDraining() && link.state === 'connected';
+  const s = ingest.stats();
+  return {
+    ok: db.ok && natsOk && s.running && !s.storeDown,
+    db,
+    nats: { ok: natsOk, status: closed ? 'closed' : nc.isDraining() ? 'draining' : link.state },
+    ingest: { running: s.running, ackWaitMs: s.ackWaitMs, processed: s.processed, deadLettered: s.deadLettered },
+  };
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<{ server: ServerType; url: string }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, (info) => resolve({ server, url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}` }));
+    server.once('error', reject);
+  });
+}

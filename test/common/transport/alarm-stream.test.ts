@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NatsServer } from '../../../common/proc/nats-server.ts';
+import { connectNats } from '../../../common/transport/nats-connect.ts';
+import { ensureAlarmStream, ensureSnapshotBucket, duplicateWindowMs, ALARM_HOLD_MS, SNAPSHOT_BUCKET } from '../../../common/transport/alarm-stream.ts';
+import { ALARM_STREAM } from '../../../common/subjects.ts';
+import { MAX_ALARM_BYTES } from '../../../common/alarm.ts';
+
+describe('ensureAlarmStream', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connectNats({ servers: [server.url], retryFirstConnect: false });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  it('creates the stream with file storage, limits and the hold time as duplicate window', async () => {
+    const jsm = await jetstreamManager(nc);
+    const info = await ensureAlarmStream(jsm);
+    expect(info.config.name).toBe(ALARM_STREAM);
+    expect(info.config.subjects).toEqual(['vigil.alarm.>']);
+    expect(info.config.storage).toBe('file');
+    expect(info.config.max_msg_size).toBe(MAX_ALARM_BYTES);
+    expect(duplicateWindowMs(info)).toBe(ALARM_HOLD_MS);
+  });
+
+  it('is idempotent and updates limits in place', async () => {
+    const jsm = await jetstreamManager(nc);
+    await ensureAlarmStream(jsm);
+    const again = await ensureAlarmStream(jsm);
+    expect(duplicateWindowMs(again)).toBe(ALARM_HOLD_MS);
+    const changed = await ensureAlarmStream(jsm, { duplicateWindowMs: 60 * 60_000, maxBytes: 64 * 1024 ** 2 });
+    expect(duplicateWindowMs(changed)).toBe(60 * 60_000);
+    expect(changed.config.max_bytes).toBe(64 * 1024 ** 2);
+    const names: string[] = [];
+    for await (const n of jsm.streams.names()) names.push(n);
+    expect(names.filter((n) => n === ALARM_STREAM)).toHaveLength(1);
+  });
+
+  it('refuses a duplicate window longer than the retention', async () => {
+    const jsm = await jetstreamManager(nc);
+    await expect(ensureAlarmStream(jsm, { duplicateWindowMs: 10_000, maxAgeMs: 5_000 })).rejects.toThrow(/maxAgeMs/);
+  });
+
+  it('creates the snapshot bucket idempotently', async () => {
+    const a = await ensureSnapshotBucket(nc);
+    const b = await ensureSnapshotBucket(nc);
+    expect((await a.status()).bucket).toBe(SNAPSHOT_BUCKET);
+    expect((await b.status()).bucket).toBe(SNAPSHOT_BUCKET);
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, it, expect } from 'vitest';
+import { createEdgePipeline } from '../../../edge/pipeline/edge-pipeline.ts';
+import { createMemorySink } from '../../../edge/pipeline/memory-sink.ts';
+import { cameraSchema } from '../../../common/config/site.ts';
+import type { Alarm } from '../../../common/alarm.ts';
+import { fakeDecoder, fakeDetector, row } from './fakes.ts';
+
+// Fake frames are black and still, which the camera-health analyzer rightly
+// reports as frozen/tampered; these tests look at the crowd alarms.
+const crowd = (alarms: readonly Alarm[]) => alarms.filter((a) => a.kind === 'crowd.density');
+
+// source is 640×480 (frames are 160×120, scale 4); zone = whole image, 10 m²
+const camera = (id: string) => cameraSchema.parse({
+  id, source: { file: 'x.avi' },
+  zones: [{ id: 'hall', polygon: [[0, 0], [640, 0], [640, 480], [0, 480]], areaM2: 10, crowd: { minDurationS: 2, clearDurationS: 3, smoothingS: 1 } }],
+});
+
+// 0–10 s: 5 people, 10–30 s: 30 people (3/m², warning), 30–50 s: 2 people.
+const scenario = (seq: number) => row(seq < 20 ? 5 : seq < 60 ? 30 : 2);
+
+describe('edge pipeline (fake detector)', () => {
+  it('replay analyses every frame in order and raises then clears crowd.density with site, edge and evidence', async () => {
+    const sink = createMemorySink();
+    const det = fakeDetector((f) => scenario(f.seq));
+    const p = createEdgePipeline({ site: 'site1', edgeId: 'edge1', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 100) }], detector: det, sink, mode: 'replay', crowd: { occupancy: false } });
+    p.start();
+    const m = await p.done;
+    expect(m.framesIn).toBe(100);
+    expect(m.detected).toBe(100);
+    expect(m.dropped).toBe(0);
+    expect(det.calls.map((c) => c.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(crowd(sink.alarms).map((a) => `${a.kind}:${a.state}:${a.severity}`)).toEqual(['crowd.density:raised:warning', 'crowd.density:cleared:warning']);
+    const [raised, cleared] = crowd(sink.alarms);
+    expect(raised).toMatchObject({ v: 1, site: 'site1', edge: 'edge1', camera: 'cam1', zone: 'hall' });
+    expect(cleared!.episode).toBe(raised!.episode);
+    expect(raised!.mediaTime).toBeGreaterThanOrEqual(12);
+    expect(raised!.mediaTime).toBeLessThan(14);
+    expect(raised!.crowd).toMatchObject({ level: 'warning', threshold: 2, areaM2: 10, los: 'F' });
+    const ev = sink.evidence[sink.alarms.indexOf(raised!)]!;
+    expect(ev.frame.seq).toBe(raised!.mediaTime! * 2);
+    expect(ev.draw).toHaveLength(30);
+    expect(m.alarmsByKind['crowd.density']).toBe(2);
+    expect(m.alarms).toBe(sink.alarms.length);
+    const stats = p.crowdStats().cam1![0]!;
+    expect(stats).toMatchObject({ zone: 'hall', frames: 100, peakCount: 30, peakLos: 'F' });
+    expect(stats.peakDensity).toBeCloseTo(3);
+  });
+
+  it('replay clears alarms still open when the footage ends', async () => {
+    const sink = createMemorySink();
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 30) }], detector: fakeDetector(() => row(40)), sink, mode: 'replay', crowd: { occupancy: false } });
+    p.start();
+    await p.done;
+    expect(crowd(sink.alarms).map((a) => `${a.state}:${a.severity}`)).toEqual(['raised:critical', 'cleared:critical']);
+  });
+
+  it('replay is deterministic across runs and cameras are kept apart', async () => {
+    const run = async () => {
+      const sink = createMemorySink();
+      const p = createEdgePipeline({
+        site: 's', edgeId: 'e',
+        cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 80) }, { config: camera('b'), decoder: fakeDecoder('b', 80) }],
+        detector: fakeDetector((f) => (f.camera === 'a' ? scenario(f.seq) : row(1))), sink, mode: 'replay', crowd: { occupancy: false },
+      });
+      p.start();
+      await p.done;
+      return crowd(sink.alarms).map((a) => [a.camera, a.state, a.severity, a.mediaTime, a.crowd?.count]);
+    };
+    const first = await run();
+    expect(first.length).toBe(2);
+    expect(first.every((a) => a[0] === 'a')).toBe(true);
+    expect(await run()).toEqual(first);
+  });
+
+  it('live mode drops stale frames through the batcher instead of queueing them', async () => {
+    const sink = createMemorySink();
+    const det = fakeDetector(() => row(1), 25);
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 60) }], detector: det, sink, mode: 'live', batcher: { maxWaitMs: 5, maxAgeMs: 10_000 } });
+    p.start();
+    const m = await p.done;
+    expect(m.framesIn).toBe(60);
+    expect(m.detected).toBeGreaterThan(0);
+    // The decoder produces frames far faster than a 25 ms detector: most must be replaced, not queued.
+    expect(m.detected + m.dropped).toBe(60);
+    expect(m.dropped).toBeGreaterThan(0);
+    expect(m.batcher!.pending).toBe(0);
+  });
+
+  it('live mode keeps several batches in detection yet analyses each camera in frame order', async () => {
+    const seen: Record<string, number[]> = { a: [], b: [] };
+    // Even frames take far longer than odd ones, so later batches overtake earlier ones.
+    const det = fakeDetector(() => row(1), (f) => (f.seq % 2 ? 2 : 40));
+    const p = createEdgePipeline({
+      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), maxBatchesInFlight: 3,
+      cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 40, { gapMs: 8 }) }, { config: camera('b'), decoder: fakeDecoder('b', 40, { gapMs: 8 }) }],
+      batcher: { maxWaitMs: 5, maxAgeMs: 10_000 },
+      onResult: (cam, r) => { seen[cam]!.push(r.frame.seq); },
+    });
+    p.start();
+    const m = await p.done;
+    for (const cam of ['a', 'b']) {
+      expect(seen[cam]!.length).toBeGreaterThan(0);
+      expect(seen[cam]).toEqual([...seen[cam]!].sort((x, y) => x - y));
+    }
+    expect(m.detected).toBe(seen.a!.length + seen.b!.length);
+  });
+
+  it('asks the detector for the heatmap, and for tiles once the crowd saturates detection', async () => {
+    const det = fakeDetector((f) => row(f.seq < 5 ? 2 : 100));
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 10) }], detector: det, sink: createMemorySink(), mode: 'replay', crowd: { occupancy: false } });
+    p.start();
+    await p.done;
+    expect(det.calls[0]!.options).toEqual({ heatmap: true });
+    expect(det.calls[6]!.options?.tiles).toBeDefined();
+  });
+
+  it('stop() ends a live pipeline and resolves done', async () => {
+    const sink = createMemorySink();
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 1_000_000, { gapMs: 5 }) }], detector: fakeDetector(() => row(1)), sink, mode: 'live' });
+    p.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    const m = await p.done;
+    expect(m.framesIn).toBeGreaterThan(0);
+    expect(m.framesIn).toBeLessThan(1_000_000);
+  });
+
+  it('refuses bad options by name', () => {
+    expect(() => createEdgePipeline({ site: 's', edgeId: 'e', cameras: [], detector: fakeDetector(() => []), sink: createMemorySink(), mode: 'replay' })).toThrow(/cameras/);
+    expect(() => createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 1) }, { config: camera('a'), decoder: fakeDecoder('a', 1) }], detector: fakeDetector(() => []), sink: createMemorySink(), mode: 'replay' })).toThrow(/duplicate/);
+  });
+});

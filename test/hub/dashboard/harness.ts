@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { NatsServer } from '../../../common/proc/nats-server.ts';
+import { systemClock } from '../../../common/clock.ts';
+import { silentLogger } from '../../../common/log.ts';
+import { loadSiteConfig, type SiteConfig } from '../../../common/config/site.ts';
+import { alarmSubject } from '../../../common/subjects.ts';
+import { ensureAlarmStream, ensureSnapshotBucket } from '../../../common/transport/alarm-stream.ts';
+import type { Alarm } from '../../../common/alarm.ts';
+import { createDatabase, migrateToLatest, type HubDatabase } from '../../../hub/store/database.ts';
+import { createHubEvents, type HubEvents } from '../../../hub/events.ts';
+import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
+import { createIngest, type Ingest } from '../../../hub/ingest/ingest.ts';
+import { createHubApp } from '../../../hub/api/app.ts';
+import { NODE_ROUTE_MODULES } from '../../../hub/node-routes.ts';
+import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
+import { createOps, type OpsRuntime } from '../../../hub/dispatch/ops.ts';
+import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
+
+export const DEMO_SITE_FILE = path.resolve(import.meta.dirname, '../../../fixtures/sites/demo.yaml');
+export const PASSWORD = 'test-password-1';
+export const USERS: Record<string, ApiUser> = {
+  operator: { name: 'operator', role: 'operator' },
+  commander: { name: 'commander', role: 'commander' },
+  engineer: { name: 'engineer', role: 'engineer' },
+  admin: { name: 'admin', role: 'admin' },
+  'unit-foxtrot': { name: 'unit-foxtrot', role: 'unit', unit: 'u-foxtrot' },
+};
+
+export interface TestHub {
+  url: string;
+  nc: NatsConnection;
+  nats: NatsServer;
+  store: HubDatabase;
+  events: HubEvents;
+  deps: HubDeps;
+  site: SiteConfig;
+  publish(alarm: Alarm): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real hub, assembled in-process as hub-node does: a real nats-server with
+ * JetStream, SQLite in a temp folder, ingest, the API with the dashboard, on a
+ * free loopback port. Logins are test users with one password.
+ */
+export async function startTestHub(): Promise<TestHub> {
+  process.env.VIGIL_DEMO_SENSOR_TOKEN ??= 'demo-sensor-token-for-tests';
+  const site = loadSiteConfig(DEMO_SITE_FILE);
+  const nats = await NatsServer.start();
+  const nc = await connect({ servers: nats.url });
+  await ensureAlarmStream(await jetstreamManager(nc), { duplicateWindowMs: 60_000 });
+  await ensureSnapshotBucket(nc);
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-dash-'));
+  const store = createDatabase({ dialect: 'sqlite', file: path.join(dir, 'hub.db') });
+  await migrateToLatest(store.db);
+  const events = createHubEvents();
+  const incidents = createIncidentService({ db: store.db, dialect: 'sqlite', clock: systemClock, events });
+  // Dispatch waits for an operator in these tests (no automatic sends), and no drills start by themselves.
+  const ops: OpsRuntime = createOps({ db: store.db, clock: systemClock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false } });
+  await ops.start();
+  const deps: HubDeps = {
+    db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger,
+    config: { corsOrigins: [], jwtSecret: 'x'.repeat(48), tokenTtlS: 3600, bodyLimitBytes: 65536 },
+    sites: [site], siteFiles: { [site.site.id]: DEMO_SITE_FILE },
+    auth: { login: async (name, password) => (password === PASSWORD ? USERS[name] ?? null : null) },
+    incidents,
+    health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
+    nc,
+    ops,
+  };
+  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000 });
+  await ingest.start();
+  const app = createHubApp(deps, { extraRoutes: NODE_ROUTE_MODULES });
+  const server: ServerType = await new Promise((resolve) => { const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`, nc, nats, store, events, deps, site,
+    async publish(alarm) {
+      await jetstream(nc).publish(alarmSubject(alarm.site, alarm.camera, alarm.kind), JSON.stringify(alarm), { msgID: alarm.id });
+    },
+    async close() {
+      await ingest.stop();
+      await ops.stop();
+      // Open SSE streams would hold close() forever.
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      deps.replay?.stop();
+      await nc.close();
+      await nats.dispose();
+      await store.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

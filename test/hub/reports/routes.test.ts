@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertIncident, opsApp, testSite, unitConfig, USERS } from '../dispatch/ops-fixture.ts';
+
+const T0 = Date.UTC(2026, 5, 3, 10, 0);
+const site = testSite([unitConfig('u1', 20, 10)]);
+
+describe('reports API', () => {
+  let t: Awaited<ReturnType<typeof opsApp>>;
+  let id: string;
+  beforeAll(async () => {
+    t = await opsApp(site, T0);
+    id = await insertIncident(t.h, { at: T0, severity: 'warning' });
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('shows the deadlines and a pre-filled draft', async () => {
+    const d = await t.call(USERS.operator, 'GET', `/api/incidents/${id}/reports`);
+    expect(d.status).toBe(200);
+    expect(d.body.deadlines.map((x: { kind: string; dueAt: string }) => [x.kind, x.dueAt])).toEqual([
+      ['first', new Date(T0 + 3_600_000).toISOString()], ['written', new Date(T0 + 7_200_000).toISOString()],
+    ]);
+    const draft = await t.call(USERS.commander, 'GET', `/api/incidents/${id}/reports/first/draft`);
+    expect(draft.status).toBe(200);
+    expect(draft.body.body.situation).toContain('Metro, zone hall');
+    expect(draft.body.facts.densities).toHaveLength(1);
+    expect((await t.call(USERS.operator, 'GET', `/api/incidents/${id}/reports/final/draft`))).toMatchObject({ status: 400, body: { field: 'kind' } });
+    expect((await t.call(USERS.operator, 'GET', '/api/incidents/nope/reports')).status).toBe(404);
+    expect((await t.call(USERS.unit1, 'GET', `/api/incidents/${id}/reports`)).status).toBe(403);
+  });
+
+  it('accepts a report, naming the bad field otherwise, and flags a late one', async () => {
+    const bad = await t.call(USERS.commander, 'PUT', `/api/incidents/${id}/reports/first`, { situation: 'x', whatHappened: 'y', people: { casualties: -1 } });
+    expect(bad).toMatchObject({ status: 400, body: { field: 'people.casualties' } });
+    expect((await t.call(USERS.commander, 'GET', `/api/incidents/${id}/reports/first`)).status).toBe(404);
+    t.clock.advance(3_700_000);
+    const overdue = await t.call(USERS.operator, 'GET', '/api/overdue');
+    expect(overdue.body.overdue.map((o: { kind: string }) => o.kind)).toContain('report.first');
+    const ok = await t.call(USERS.commander, 'PUT', `/api/incidents/${id}/reports/first`, { situation: 'Hall, 10:00, crowding', whatHappened: 'two trains', people: { involved: 200, casualties: 0 } });
+    expect(ok).toMatchObject({ status: 200, body: { deadline: { kind: 'first', late: true, submittedBy: 'chris' } } });
+    const got = await t.call(USERS.operator, 'GET', `/api/incidents/${id}/reports/first`);
+    expect(got.body.body.people).toMatchObject({ involved: 200, casualties: 0 });
+    const written = await t.call(USERS.commander, 'PUT', `/api/incidents/${id}/reports/written`, { situation: 's', whatHappened: 'w' });
+    expect(written).toMatchObject({ status: 400, body: { field: 'cause' } });
+  });
+});
