@@ -101,9 +101,21 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     await accepted.send(alarm, out.evidence ? { frame: out.evidence, ...(out.draw ? { draw: [...out.draw] } : {}), ...(out.persons ? { persons: [...out.persons] } : {}) } : undefined);
   };
 
+  // WS-Discovery at start: which configured ONVIF cameras answer, and which
+  // devices on the network are not configured yet (for the operator to add).
+  const discovery: { configured: string[]; missing: string[]; unconfigured: string[] } = { configured: [], missing: [], unconfigured: [] };
   if (e.discovery.enabled) {
     discoverCameras({ timeoutMs: e.discovery.timeoutMs, ...(e.discovery.addresses.length ? { addresses: e.discovery.addresses } : {}) })
-      .then((found) => log.info('onvif discovery', { found: found.map((d) => ({ xaddrs: d.xaddrs, scopes: d.scopes?.slice(0, 4) })) }))
+      .then((found) => {
+        const onvifCams = cameras.flatMap((c) => ('onvif' in c.source ? [{ id: c.id, key: `${c.source.onvif.host}:${c.source.onvif.port}` }] : []));
+        const foundKeys = new Set(found.map((d) => `${d.host}:${d.port}`));
+        discovery.configured = onvifCams.filter((c) => foundKeys.has(c.key)).map((c) => c.id);
+        discovery.missing = onvifCams.filter((c) => !foundKeys.has(c.key)).map((c) => c.id);
+        const known = new Set(onvifCams.map((c) => c.key));
+        discovery.unconfigured = found.filter((d) => !known.has(`${d.host}:${d.port}`)).map((d) => d.xaddrs[0] ?? `${d.host}:${d.port}`);
+        log.info('onvif discovery', { devices: found.length, camerasFound: discovery.configured, camerasNotAnswering: discovery.missing, unconfiguredDevices: discovery.unconfigured });
+        if (discovery.missing.length) log.warn('configured ONVIF cameras did not answer discovery', { cameras: discovery.missing });
+      })
       .catch((err) => log.warn('onvif discovery failed', { error: err }));
   }
 
@@ -142,7 +154,7 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
   const app = new Hono();
   const metrics = createEdgeMetrics(() => ({ pipeline: pipeline?.metrics() ?? emptyMetrics(), outbox: sink.stats().outbox, link }));
   app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
-  app.get('/health', (c) => c.json({ edge: e.id, site: siteId, link, outbox: sink.stats().outbox.depth, cameras: pipeline?.metrics().cameras ?? [] }));
+  app.get('/health', (c) => c.json({ edge: e.id, site: siteId, link, outbox: sink.stats().outbox.depth, cameras: pipeline?.metrics().cameras ?? [], discovery }));
   const webhookSensors = site.sensors.filter((s) => s.via === 'webhook');
   if (webhookSensors.length) {
     app.route('/', createSensorWebhook({ site: siteId, sensors: webhookSensors, tokens: readSensorTokens(webhookSensors, siteFile), onAlarm: sendOutput, logger: log.child({ part: 'webhook' }), mapper }));
