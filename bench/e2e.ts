@@ -45,7 +45,7 @@ function siteDoc() {
     return { id: `cam${i + 1}`, source: { file: VTEST, loop: true, realtime: true }, position: { x: 20 * i, y: 0 }, detect: { fps: 2 }, zones, health: { offlineS: 30, frozenS: 30, tamper: false } };
   });
   // Enough ready units that every new incident in the run can be dispatched.
-  const units = Array.from({ length: 80 }, (_, i) => {
+  const units = Array.from({ length: 240 }, (_, i) => {
     const members = ['a', 'b', 'c', 'd', 'e'].map((m) => ({ id: `u${i}-${m}`, name: `Member ${m}` }));
     return { id: `u${i}`, name: `Unit ${i}`, members, position: { x: (i * 7) % 100, y: (i * 13) % 60 }, roster: [{ name: 'all', start: '00:00', end: '00:00', onDuty: members.slice(0, 3).map((m) => m.id), leader: members[0]!.id }] };
   });
@@ -64,6 +64,8 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
   writeFileSync(hubFile, toYaml({
     http: { host: '127.0.0.1', port: 0 }, database: { sqlite: path.join(dir, 'hub.db') }, nats: { servers: [nats.url] }, sites: [siteFile],
     users: [{ name: 'admin', role: 'admin', passwordHash: await hashPassword('bench-only') }], jwt: { secret: { env: 'VIGIL_BENCH_JWT' } },
+    // A short window, so that a cell raised again soon opens a new incident (and a new dispatch) to measure.
+    correlationWindowS: 5,
     dispatch: { rules: [{ kind: 'crowd.density', units: 1 }] }, drills: { enabled: false },
   }));
   const edgeFile = path.join(dir, 'edge.yaml');
@@ -73,9 +75,11 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
   }));
 
   const hub = await startHubFromFile(hubFile, { logger: silentLogger });
+  // Events and orders may arrive in any order; the latencies are joined up at the end.
   const toIncident: number[] = [];
   const capturedOf = new Map<string, number>();
-  const openedBy = new Map<string, number>();
+  const openingAlarm = new Map<string, string>();
+  const firstOrderAt = new Map<string, number>();
   let measuring = false;
   hub.deps.events.on('alarm.ingested', (e) => {
     if (e.data.state !== 'raised' || !e.data.incidentId) return;
@@ -83,21 +87,19 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
     if (measuring) toIncident.push(e.at - e.data.capturedAtMs);
   });
   hub.deps.events.on('incident.created', (e) => {
-    const captured = capturedOf.get(e.data.alarmId);
-    if (captured !== undefined) openedBy.set(e.data.incident.id, captured);
+    if (measuring) openingAlarm.set(e.data.incident.id, e.data.alarmId);
   });
-  const toDispatch: number[] = [];
-  const seen = new Set<string>();
   const unitNc = await connect({ servers: nats.url });
   unitNc.subscribe('vigil.dispatch.*', {
     callback: (_err, m) => {
-      const now = Date.now();
       const o = m.json<DispatchOrder>();
-      const captured = openedBy.get(o.incident);
-      if (!measuring || captured === undefined || seen.has(o.incident)) return;
-      seen.add(o.incident);
-      toDispatch.push(now - captured);
+      if (!firstOrderAt.has(o.incident)) firstOrderAt.set(o.incident, Date.now());
     },
+  });
+  const frameToDispatch = (): number[] => [...openingAlarm].flatMap(([incident, alarmId]) => {
+    const at = firstOrderAt.get(incident);
+    const captured = capturedOf.get(alarmId);
+    return at !== undefined && captured !== undefined ? [at - captured] : [];
   });
   const edge = await startEdgeNode(loadEdgeConfig(edgeFile), silentLogger);
   try {
@@ -106,6 +108,9 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
     measuring = true;
     await new Promise((r) => setTimeout(r, measureS * 1000));
     measuring = false;
+    // Orders for the last incidents may still be on their way.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const toDispatch = frameToDispatch();
     const m = edge.metrics();
     return {
       e2e: {
