@@ -70,7 +70,8 @@ export class NatsServer {
       proc.once('error', (err) => reject(new VigilError('NATS_SERVER', `cannot start ${binary}: ${err.message} (install it: apt-get install -y nats-server)`, { cause: err })));
       proc.once('exit', (code) => reject(new VigilError('NATS_SERVER', `nats-server exited with ${code}: ${this.#log.slice(-5).join(' | ')}`)));
     });
-    failed.catch(() => {});
+    // Only the race below observes `failed`; once the port is open a later exit is reported through onExit.
+    failed.catch(() => undefined);
     await Promise.race([waitForPort(this.port, 15_000), failed]);
   }
 

@@ -94,11 +94,16 @@ export async function loadUnits(): Promise<void> {
   setState((s) => ({ units: s.sites.flatMap((site) => site.units.map((u: any) => ({ ...u, site: site.id, status: 'unknown' }))), unitsFromHub: false }));
 }
 
+/** A background refresh that fails leaves the last good data on screen; the failure goes to the console, not nowhere. */
+function quietly(what: string): (err: unknown) => void {
+  return (err) => console.warn(`vigil: ${what} failed`, err);
+}
+
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 function refreshSoon(): void {
   // Bursts of events (a crowd episode) coalesce into one reload.
   if (refreshTimer) return;
-  refreshTimer = setTimeout(() => { refreshTimer = null; void loadIncidents().catch(() => {}); void loadUnits(); }, 250);
+  refreshTimer = setTimeout(() => { refreshTimer = null; void loadIncidents().catch(quietly('incident refresh')); void loadUnits(); }, 250);
 }
 
 async function enrich(id: string): Promise<void> {
@@ -145,12 +150,12 @@ export async function startSession(): Promise<void> {
   stopStream = openStream(STREAM_TYPES, onStreamEvent, (open) => {
     setState({ connected: open });
     // EventSource retries a refused stream forever; an expired login shows as 401 on a plain request, which logs out.
-    if (!open) void api('/api/me').catch(() => {});
+    if (!open) void api('/api/me').catch(quietly('login check'));
     // After a reconnect, reload what the stream may have missed.
-    if (open) { void loadAlarms().catch(() => {}); void loadIncidents().catch(() => {}); }
+    if (open) { void loadAlarms().catch(quietly('alarm reload')); void loadIncidents().catch(quietly('incident reload')); }
   });
   timers.push(setInterval(() => setState({ now: Date.now() }), 1000));
-  timers.push(setInterval(() => { void loadLive().catch(() => {}); }, 5000));
+  timers.push(setInterval(() => { void loadLive().catch(quietly('live refresh')); }, 5000));
   try {
     await loadSites();
     await Promise.all([loadAlarms(), loadIncidents(), loadLive(), loadUnits()]);
