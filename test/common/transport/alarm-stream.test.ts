@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { NatsServer } from '../../../common/proc/nats-server.ts';
-import { connectNats } from '../../../common/transport/nats-connect.ts';
+import { useNatsServer } from '../../support/nats.ts';
 import { ensureAlarmStream, ensureSnapshotBucket, duplicateWindowMs, ALARM_HOLD_MS, SNAPSHOT_BUCKET } from '../../../common/transport/alarm-stream.ts';
 import { ALARM_STREAM } from '../../../common/subjects.ts';
 import { MAX_ALARM_BYTES } from '../../../common/alarm.ts';
 
 describe('ensureAlarmStream', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectNats({ servers: [server.url], retryFirstConnect: false });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
-  });
+  const nats = useNatsServer();
 
   it('creates the stream with file storage, limits and the hold time as duplicate window', async () => {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const info = await ensureAlarmStream(jsm);
     expect(info.config.name).toBe(ALARM_STREAM);
     expect(info.config.subjects).toEqual(['vigil.alarm.>']);
@@ -30,7 +19,7 @@ describe('ensureAlarmStream', () => {
   });
 
   it('is idempotent and updates limits in place', async () => {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     await ensureAlarmStream(jsm);
     const again = await ensureAlarmStream(jsm);
     expect(duplicateWindowMs(again)).toBe(ALARM_HOLD_MS);
@@ -43,13 +32,13 @@ describe('ensureAlarmStream', () => {
   });
 
   it('refuses a duplicate window longer than the retention', async () => {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     await expect(ensureAlarmStream(jsm, { duplicateWindowMs: 10_000, maxAgeMs: 5_000 })).rejects.toThrow(/maxAgeMs/);
   });
 
   it('creates the snapshot bucket idempotently', async () => {
-    const a = await ensureSnapshotBucket(nc);
-    const b = await ensureSnapshotBucket(nc);
+    const a = await ensureSnapshotBucket(nats.nc);
+    const b = await ensureSnapshotBucket(nats.nc);
     expect((await a.status()).bucket).toBe(SNAPSHOT_BUCKET);
     expect((await b.status()).bucket).toBe(SNAPSHOT_BUCKET);
   });
