@@ -12,8 +12,9 @@ import { drillsConfigSchema } from '../hub/drills/planner.ts';
 /**
  * `vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only]`: validates any
  * Vigil config and prints every error with its path. The kind is recognised
- * from the file's top-level keys unless given. Secrets named by {env} or
- * {file} are resolved too, so a missing variable is caught before start-up.
+ * from the file's top-level keys unless given. For a hub config, the secrets
+ * it names by {env} or {file} are resolved too (skip with --schema-only where
+ * they exist only in the deployment), so a missing one is caught before start-up.
  */
 export type ConfigKind = 'site' | 'edge' | 'hub';
 

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -68,19 +69,29 @@ export async function run(argv: string[]): Promise<number> {
   const pids: Record<string, number | null> = {};
   const writePids = () => writeFileSync(path.join(dir, 'pids.json'), JSON.stringify({ ...pids, nats: nats?.pid ?? null }, null, 2));
   let shuttingDown = false;
+  let natsRestart: NodeJS.Timeout | undefined;
   try {
     const camUser = 'admin';
-    const camPassword = Math.random().toString(36).slice(2, 12);
+    const camPassword = randomBytes(9).toString('base64url');
     // The camera also plays a script of ONVIF events (motion, a digital input), so sensor alarms show too.
     camera = await startSimCamera({ video: clip.video, loop: true, user: camUser, password: camPassword, name: 'Vigil demo camera', events: DEMO_EVENTS, repeatEveryMs: 60_000 });
     const ws = await writeDemoWorkspace({ dir, natsUrl: `nats://127.0.0.1:${natsPort}`, httpPort, camera: { host: camera.host, port: camera.port, user: camUser, password: camPassword, discoveryPort: camera.discoveryPort } });
     const server = await NatsServer.start({ port: natsPort, storeDir: path.join(dir, 'nats'), config: ws.natsAuth });
     nats = server;
-    // A crashed nats-server is restarted on the same port and store, as a service manager would.
+    // A crashed nats-server is restarted on the same port and store, as a service manager would: at once
+    // when it had run a while, with a growing delay when it keeps dying. A restart that is still waiting
+    // when the demo stops must not start a server nobody will stop.
+    let natsDelay = 250;
+    let natsStartedAt = Date.now();
     server.onExit(() => {
       if (shuttingDown) return;
+      natsDelay = Date.now() - natsStartedAt > 30_000 ? 500 : Math.min(natsDelay * 2, 10_000);
       say('nats-server exited; restarting it');
-      setTimeout(() => { server.startProcess().then(writePids, (err) => say(`nats-server restart failed: ${(err as Error).message}`)); }, 500);
+      natsRestart = setTimeout(() => {
+        if (shuttingDown) return;
+        natsStartedAt = Date.now();
+        server.startProcess().then(writePids, (err) => say(`nats-server restart failed: ${(err as Error).message}`));
+      }, natsDelay);
     });
 
     let hubUrl = `http://127.0.0.1:${httpPort}`;
@@ -128,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } finally {
     shuttingDown = true;
+    clearTimeout(natsRestart);
     await Promise.allSettled(children.map((c) => c.stop(5_000)));
     await camera?.stop().catch((err: unknown) => say(`camera stop failed: ${(err as Error).message}`));
     await nats?.stop();

@@ -5,8 +5,19 @@
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(?::[^\s/@]*)?@/gi;
 const SECRET_KEYS = /pass(word)?|secret|token|credential|authorization|nkey|seed|jwt/i;
 
+// Some cameras take their credentials in the stream URL's query instead (…/stream?user=admin&password=…).
+const QUERY_SECRET = /([?&;](?:password|passwd|pass|pwd|token|auth|secret)=)[^&;#\s"']*/gi;
+
 export function maskCredentials(text: string): string {
-  return text.replace(URL_USERINFO, '$1***:***@');
+  return text.replace(URL_USERINFO, '$1***:***@').replace(QUERY_SECRET, '$1***');
+}
+
+/** Every leaf under a secret-looking key: a secret may be a structure ({ value }, { user, pass }). */
+function maskAll(value: unknown, depth: number): unknown {
+  if (value === null || value === undefined) return value;
+  if (typeof value !== 'object' || depth > 6) return '***';
+  if (Array.isArray(value)) return value.map((v) => maskAll(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAll(v, depth + 1)]));
 }
 
 /** Deep-copies a value for logging, masking URLs in strings and values under secret-looking keys. */
@@ -19,7 +30,7 @@ export function maskValue(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => maskValue(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.test(k) && v != null && typeof v !== 'object' ? '***' : maskValue(v, depth + 1);
+    out[k] = SECRET_KEYS.test(k) && v != null && !(v instanceof Error) ? maskAll(v, depth + 1) : maskValue(v, depth + 1);
   }
   return out;
 }

@@ -54,11 +54,19 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
 
   // Alarms are accepted into the outbox while NATS is still connecting.
   // Replies come back under the edge's own inbox prefix: its NATS permissions allow no other.
-  const natsOpts = natsConnectOptions(config.nats, file, { name: `vigil-edge-${e.id}`, inboxPrefix: edgeInboxPrefix(siteId, e.id), logger: log.child({ part: 'nats' }) });
+  // stop() aborts a first connection still retrying: an edge that never reached NATS must still exit.
+  const connectAbort = new AbortController();
+  const natsOpts = natsConnectOptions(config.nats, file, { name: `vigil-edge-${e.id}`, inboxPrefix: edgeInboxPrefix(siteId, e.id), logger: log.child({ part: 'nats' }), signal: connectAbort.signal });
   const ncReady: Promise<NatsConnection> = connectNats(natsOpts);
   let nc: NatsConnection | null = null;
   let link: 'up' | 'down' = 'down';
+  let stopping: Promise<void> | null = null;
   ncReady.then((c) => {
+    if (stopping) {
+      // Connected after stop() began: nothing will use or drain it, so close it here.
+      c.close().catch((err: unknown) => log.warn('nats close failed', { error: errorMessage(err) }));
+      return;
+    }
     nc = c;
     link = 'up';
     void (async () => {
@@ -169,10 +177,11 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
   let natsSensors: NatsSensorIngest | null = null;
   let heartbeat: Heartbeat | null = null;
   ncReady.then((c) => {
+    if (stopping) return;
     const natsSensorList = site.sensors.filter((s) => s.via === 'nats');
     if (natsSensorList.length) natsSensors = createNatsSensorIngest({ nc: c, site: siteId, sensors: natsSensorList, onAlarm: sendOutput, logger: log.child({ part: 'nats-sensors' }), mapper });
     heartbeat = startHeartbeat({ nc: c, site: siteId, edgeId: e.id, intervalMs: e.heartbeatMs, logger: log, collect: () => healthPayload() });
-  }, () => {});
+  }, () => { /* already logged by the first handler on ncReady ('nats connection abandoned') */ });
 
   const cameraState = (camera: string, framesIn: number): 'starting' | 'ok' | 'offline' | 'frozen' | 'tamper' => {
     const set = cameraCondition.get(camera);
@@ -195,7 +204,6 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     };
   };
 
-  let stopping: Promise<void> | null = null;
   return {
     id: e.id,
     httpPort,
@@ -203,6 +211,7 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     stop() {
       stopping ??= (async () => {
         log.info('edge stopping');
+        connectAbort.abort();
         await Promise.allSettled(watchers.map((w) => w.stop()));
         if (natsSensors) await (natsSensors as NatsSensorIngest).close().catch((err: unknown) => log.warn('nats sensors stop failed', { error: errorMessage(err) }));
         await pipeline?.stop();
@@ -210,7 +219,11 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await detector?.close();
         // Give the publisher a short while to drain; what is left stays in the outbox for next time.
-        await Promise.race([sink.drained(), new Promise((r) => setTimeout(r, 3_000))]);
+        // drained() rejects once the publisher has ended (no connection): the alarms stay in the outbox, and the sink must still close.
+        await Promise.race([
+          sink.drained().catch((err: unknown) => log.warn('outbox not drained at stop; alarms kept for the next start', { error: errorMessage(err) })),
+          new Promise((r) => setTimeout(r, 3_000)),
+        ]);
         await sink.close();
         if (nc) await (nc as NatsConnection).drain().catch((err: unknown) => log.warn('nats drain failed', { error: errorMessage(err) }));
         log.info('edge stopped');

@@ -20,7 +20,9 @@ import { createHubMetrics } from './metrics.ts';
 import { createDatabase, migrateToLatest, type HubDatabase } from './store/database.ts';
 import { createOps } from './dispatch/ops.ts';
 import { incidentPortFrom } from './dispatch/incident-port.ts';
-import type { DispatchPolicyInput } from './dispatch/policy.ts';
+import { createDispatchPolicy } from './dispatch/policy.ts';
+import { drillsConfigSchema } from './drills/planner.ts';
+import { checkConfig } from '../common/config/load.ts';
 import { ensureSnapshotBucket } from '../common/transport/alarm-stream.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
 
@@ -60,6 +62,9 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   const clock = options.clock ?? systemClock;
   const settings = resolveHubSettings(config, configFile);
   const sites: SiteConfig[] = settings.siteFiles.map((f) => loadSiteConfig(f));
+  // hub.yaml's schema only checks that these are objects; the full checks name the file and field, before anything starts.
+  const dispatchPolicy = createDispatchPolicy(config.dispatch ?? {}, `${configFile} (dispatch)`);
+  const { enabled: drillsEnabled, ...drillRules } = checkConfig(drillsConfigSchema, config.drills ?? {}, `${configFile} (drills)`);
 
   const store: HubDatabase = createDatabase(settings.database);
   const cleanups: (() => Promise<void>)[] = [async () => { await store.destroy(); }];
@@ -116,8 +121,8 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     // hub-ops: units (seeded from the site files), dispatch, reports, overdue warnings, drills.
     const ops = createOps({
       db: store.db, clock, events, sites, incidents: incidentPortFrom(incidents), nc, logger: logger.child({ component: 'ops' }),
-      ...(config.dispatch ? { policy: config.dispatch as DispatchPolicyInput } : {}),
-      ...(config.drills ? { drills: config.drills as never } : {}),
+      policy: dispatchPolicy,
+      drills: { enabled: drillsEnabled, ...drillRules },
     });
     await ops.start();
     cleanups.push(() => ops.stop());

@@ -35,22 +35,28 @@ export function supervise(options: SuperviseOptions): SupervisedProcess {
   let delay = 500;
   let timer: NodeJS.Timeout | null = null;
   const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
+  // A child's last output can arrive after its 'exit' (and after stop() ended the log):
+  // writing to an ended stream would raise an unhandled 'error' and take the demo down.
+  const write = (b: Buffer | string) => { if (!log.writableEnded) log.write(b); };
+  /** resolves when the latest child's pipes are drained ('close' comes after 'exit') */
+  let drained: Promise<void> = Promise.resolve();
 
   const start = () => {
     if (stopped) return;
     const startedAt = Date.now();
     const p = spawn(options.command, options.args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
+    drained = new Promise((resolve) => p.once('close', () => resolve()));
     let buf = '';
     p.stdout?.on('data', (b: Buffer) => {
-      log.write(b);
+      write(b);
       if (!options.onStdoutLine) return;
       buf += b.toString();
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) { options.onStdoutLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
     });
-    p.stderr?.on('data', (b: Buffer) => log.write(b));
-    p.on('error', (err) => log.write(`supervisor: ${options.name} failed to start: ${err.message}\n`));
+    p.stderr?.on('data', (b: Buffer) => write(b));
+    p.on('error', (err) => write(`supervisor: ${options.name} failed to start: ${err.message}\n`));
     if (p.pid) options.onStart?.(p.pid, restarts);
     p.on('exit', (code, signal) => {
       child = null;
@@ -58,7 +64,7 @@ export function supervise(options: SuperviseOptions): SupervisedProcess {
       if (stopped) return;
       // A process that ran a while gets a quick restart; one that dies at once backs off.
       delay = Date.now() - startedAt > 30_000 ? 500 : Math.min(delay * 2, 10_000);
-      log.write(`supervisor: ${options.name} exited (code ${code}, signal ${signal}); restarting in ${delay} ms\n`);
+      write(`supervisor: ${options.name} exited (code ${code}, signal ${signal}); restarting in ${delay} ms\n`);
       restarts++;
       timer = setTimeout(start, delay);
     });
@@ -80,6 +86,10 @@ export function supervise(options: SuperviseOptions): SupervisedProcess {
         await exited;
         clearTimeout(kill);
       }
+      // Its last lines belong in the log; a grandchild holding the pipes open must not hold up the stop.
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise<void>((resolve) => { wait = setTimeout(resolve, 2_000); })]);
+      clearTimeout(wait);
       await new Promise<void>((resolve) => log.end(() => resolve()));
     },
   };

@@ -33,12 +33,13 @@ export function createForegroundModel(options: ForegroundOptions = {}): Foregrou
   const bg = new Float32Array(gridW * gridH);
   const cur = new Float32Array(gridW * gridH);
   const mask = new Uint8Array(gridW * gridH);
+  const counts = new Uint32Array(gridW * gridH);
   let seen = 0;
   let size = '';
 
   const downsample = (f: Frame) => {
     cur.fill(0);
-    const counts = new Uint32Array(gridW * gridH);
+    counts.fill(0);
     const sx = gridW / f.width, sy = gridH / f.height;
     // Sample every second pixel: the grid is far coarser than the frame anyway.
     for (let y = 0; y < f.height; y += 2) {

@@ -112,7 +112,12 @@ export async function createDetectorPool(options: DetectorPoolOptions = {}): Pro
         // A crashed worker is replaced so that one bad frame cannot shrink the pool for good.
         if (ready && !closed) {
           log.warn('detector worker exited; replacing it', { code });
-          spawn().then((s) => { slots.push(s); pump(); }, (err: unknown) => log.error('cannot replace detector worker', { err }));
+          spawn().then((s) => {
+            // close() ran while the replacement was starting: it never saw this worker.
+            if (closed) { void s.worker.terminate(); return; }
+            slots.push(s);
+            pump();
+          }, (err: unknown) => log.error('cannot replace detector worker', { err }));
         }
       });
     });

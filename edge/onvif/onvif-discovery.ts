@@ -103,16 +103,18 @@ export async function discoverCameras(options: DiscoverOptions = {}): Promise<Di
   });
 
   await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(0, options.interface, () => { sock.off('error', reject); resolve(); });
+    sock.once('error', (err) => { sock.close(); reject(err); });
+    sock.bind(0, options.interface, () => { sock.removeAllListeners('error'); resolve(); });
   });
   sock.on('error', (err) => logger.warn('discovery socket error', { error: err }));
   const msg = probe(messageId);
   const send = (port: number, host: string) => new Promise<void>((resolve) => {
-    sock.send(msg, port, host, (err) => {
+    const done = (err: Error | null) => {
       if (err) logger.warn('discovery probe failed', { to: `${host}:${port}`, error: err });
       resolve();
-    });
+    };
+    // a bad port throws here rather than calling back; one bad address must not stop the others
+    try { sock.send(msg, port, host, done); } catch (err) { done(err as Error); }
   });
   if (multicast) {
     try {

@@ -136,8 +136,13 @@ export function createOnvifEventWatcher(opts: OnvifEventWatcherOptions): OnvifEv
         first = false;
         renewTimer?.cancel();
         renewTimer = null;
+        const lost = conn;
         conn = null;
         if (stopped) break;
+        // A pull that failed (a fault, a malformed reply) may leave the subscription alive on the
+        // camera; cameras allow only a few, so release it rather than leak one per retry. Not
+        // awaited: an unreachable camera must not delay the backoff.
+        if (lost) void lost.unsubscribe().catch((e) => logger.debug('releasing the lost subscription failed', { error: e }));
         const error = toOnvifError(`${camera} (${hostOf(o.camera)})`, 'events', err);
         status({ type: 'lost', camera, error });
         logger.warn('onvif event subscription lost', { error });
@@ -165,7 +170,11 @@ export function createOnvifEventWatcher(opts: OnvifEventWatcherOptions): OnvifEv
       conn = null;
       if (c) await c.unsubscribe().catch((err) => logger.debug('unsubscribe on stop failed', { error: err }));
       // a real camera may hold the last pull open for up to a minute: do not wait for it
-      if (loop) await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
+      if (loop) {
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([loop, new Promise((r) => { t = setTimeout(r, 2000); })]);
+        clearTimeout(t);
+      }
       status({ type: 'stopped', camera });
       alarms.close();
       statuses.close();

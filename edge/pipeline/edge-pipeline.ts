@@ -144,6 +144,8 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   let started = false, stopping = false;
   let batcher: Batcher | null = null;
   let ticker: TimerHandle | null = null;
+  /** decoding, detection and analysis of every camera; settles once in-flight frames are analysed */
+  let work: Promise<unknown> | null = null;
   let resolveDone!: (m: PipelineMetrics) => void;
   let rejectDone!: (e: unknown) => void;
   const done = new Promise<PipelineMetrics>((res, rej) => { resolveDone = res; rejectDone = rej; });
@@ -344,7 +346,6 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       startedAt = clock.now();
       const list = [...cams.values()];
       for (const c of list) { void watchStatus(c); c.decoder.start(); }
-      let work: Promise<unknown>;
       if (mode === 'replay') {
         work = Promise.all(list.map(replayCamera));
       } else {
@@ -370,12 +371,18 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       );
     },
     async stop() {
+      // A failure is the caller's to read from `done`; stop() itself only has to end.
       if (stopping) { await done.catch(() => undefined); return; }
       stopping = true;
       await Promise.allSettled([...cams.values()].map((c) => c.decoder.stop()));
       batcher?.close();
-      if (started) await finishOnce().catch(() => undefined);
-      else resolveDone(metrics());
+      if (started) {
+        // Frames already in detection are analysed first: flushing before them would
+        // let a late result raise an alarm after its episode was cleared, into a sink
+        // the caller is about to close. Failures of `work` are reported through `done`.
+        await work?.then(() => undefined, () => undefined);
+        await finishOnce().catch(() => undefined);
+      } else resolveDone(metrics());
     },
     done,
     metrics,

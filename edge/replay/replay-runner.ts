@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Alarm } from '../../common/alarm.ts';
@@ -13,7 +12,7 @@ import { probeMedia, type MediaInfo } from '../decode/probe.ts';
 import { createFileSource } from '../decode/sources.ts';
 import { createDetectorPool } from '../detect/detector-pool.ts';
 import { createEdgePipeline, type PipelineMetrics } from '../pipeline/edge-pipeline.ts';
-import { scoreAbandoned, type AbandonedScore, type AbandonedTruth } from '../scoring/abandoned-score.ts';
+import { loadAbandonedTruth, scoreAbandoned, type AbandonedScore, type AbandonedTruth } from '../scoring/abandoned-score.ts';
 import type { AlarmSink, DetectionResult, Detector } from '../types.ts';
 
 /** Without a config the whole frame is one zone of this floor area (a mid-sized hall or concourse section). */
@@ -59,28 +58,14 @@ export interface ReplaySummary {
   abandoned?: AbandonedScore & { dwellS: number };
 }
 
-async function readTruth(file: string): Promise<AbandonedTruth> {
-  let text: string;
+/** The truth file, checked by the scorer's own schema; errors name the flag, the file and the field. */
+function readTruth(file: string): AbandonedTruth {
   try {
-    text = await readFile(file, 'utf8');
+    return loadAbandonedTruth(file);
   } catch (err) {
-    throw new ValidationError('--truth', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    if (err instanceof ValidationError) throw new ValidationError('--truth', err.message, { cause: err });
+    throw err;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ValidationError('--truth', `${file} is not valid JSON`, { cause: err });
-  }
-  const objects = (value as { objects?: unknown } | null)?.objects;
-  if (!Array.isArray(objects)) throw new ValidationError('--truth', `${file}: "objects" must be an array`);
-  objects.forEach((o: unknown, i) => {
-    const x = o as Record<string, unknown> | null;
-    if (!x || typeof x.id !== 'string' || typeof x.abandonAt !== 'number' || !Array.isArray(x.bbox) || x.bbox.length !== 4) {
-      throw new ValidationError('--truth', `${file}: objects.${i} needs "id" (string), "abandonAt" (seconds) and "bbox" [x1,y1,x2,y2]`);
-    }
-  });
-  return value as AbandonedTruth;
 }
 
 /** Picks the camera the video belongs to: --camera, else the one whose file is this video, else the first. */
@@ -105,7 +90,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   if (o.fps !== undefined && !(o.fps > 0 && o.fps <= 30)) throw new ValidationError('--fps', `expected a frame rate in (0, 30], got ${o.fps}`);
   if (o.dwellS !== undefined && !(o.dwellS > 0)) throw new ValidationError('--dwell', `expected a positive number of seconds, got ${o.dwellS}`);
   const site = o.configFile ? loadSiteConfig(o.configFile) : null;
-  const truth = o.truthFile ? await readTruth(o.truthFile) : null;
+  const truth = o.truthFile ? readTruth(o.truthFile) : null;
   const info: MediaInfo = await probeMedia(o.video);
 
   let camera = site ? pickCamera(site, o.configFile!, o.video, o.cameraId) : null;
@@ -126,12 +111,13 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
 
   const ownDetector = !o.detector;
   const workers = o.workers ?? Math.max(1, Math.min(2, os.cpus().length));
-  const detector = o.detector ?? (await createDetectorPool({ workers, logger: log }));
+  // Built (and so checked: detect width and height) before the pool's worker threads exist; it starts nothing yet.
   const decoder = createFrameDecoder(createFileSource(camera.id, o.video, { realtime: Boolean(o.realtime) }), {
     fps, lossless: true, logger: log,
     ...(camera.detect.width ? { width: camera.detect.width } : {}),
     ...(camera.detect.height ? { height: camera.detect.height } : {}),
   });
+  const detector = o.detector ?? (await createDetectorPool({ workers, logger: log }));
   const pipeline = createEdgePipeline({
     site: siteId, edgeId: 'replay', mode: 'replay',
     cameras: [{ config: camera, decoder }],

@@ -40,7 +40,12 @@ export function createNatsSensorIngest(options: NatsSensorIngestOptions): NatsSe
   const prefix = subject.slice(0, -1);
   const counts = { accepted: 0, refused: 0 };
   const enc = new TextEncoder();
-  const answer = (reply: string | undefined, body: object) => { if (reply) o.nc.publish(reply, enc.encode(JSON.stringify(body))); };
+  // A reply is a courtesy: if it cannot go out (the connection is closing), say so in the log and
+  // carry on, rather than reject the chain and leave every later reading behind an unhandled rejection.
+  const answer = (reply: string | undefined, body: object) => {
+    if (!reply) return;
+    try { o.nc.publish(reply, enc.encode(JSON.stringify(body))); } catch (err) { logger.warn('sensor reply not sent', { reply, error: err }); }
+  };
   let chain: Promise<void> = Promise.resolve();
 
   const sub: Subscription = o.nc.subscribe(subject, {

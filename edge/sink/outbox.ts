@@ -133,9 +133,10 @@ export class Outbox {
     this.#opts = Object.freeze(opts);
     this.#maxHoldMs = opts.maxHoldMs;
     this.file = options.file;
+    let opened: Database.Database | undefined;
     try {
       if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
-      this.#db = new Database(options.file);
+      this.#db = opened = new Database(options.file);
       this.#db.pragma('journal_mode = WAL');
       // Every commit here gates an acknowledgement (the alarm is "accepted"),
       // so it must be on disk when the commit returns.
@@ -168,6 +169,8 @@ export class Outbox {
         this.#counts[SEVERITIES[r.severity] ?? 'critical'] += r.n;
       }
     } catch (err) {
+      // A half-opened handle (e.g. the file is locked by another edge) would leak its file descriptor.
+      if (opened?.open) opened.close();
       const busy = (err as { code?: string }).code === 'SQLITE_BUSY';
       throw new StoreError('OUTBOX_OPEN', `cannot open outbox ${options.file}: ${busy ? 'it is in use by another process (one edge per outbox)' : errorMessage(err)}`, { cause: err });
     }

@@ -41,7 +41,13 @@ export function serveUnitAcks(nc: NatsConnection, dispatcher: Dispatcher, log: L
         } catch (e) {
           reply = { ok: false, error: e instanceof VigilError ? e.code.toLowerCase() : 'invalid', message: errorMessage(e) };
         }
-        if (msg.reply) msg.respond(JSON.stringify(reply));
+        // The report is stored either way; a reply that cannot go out (connection closing at shutdown)
+        // must not become an unhandled rejection that takes the hub down. The unit retries its request.
+        try {
+          if (msg.reply) msg.respond(JSON.stringify(reply));
+        } catch (e) {
+          log.warn('cannot reply to a unit report', { unit, err: errorMessage(e) });
+        }
       })();
     },
   });

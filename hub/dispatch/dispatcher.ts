@@ -67,6 +67,7 @@ export class Dispatcher {
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #pending = new Set<Promise<unknown>>();
   #offs: (() => void)[] = [];
+  #stopped = false;
   #drillListeners: ((d: Dispatch) => void)[] = [];
 
   constructor(options: DispatcherOptions) {
@@ -80,6 +81,7 @@ export class Dispatcher {
   /** Subscribes to incident events and re-arms acknowledgement timers stored before a restart. */
   async start(): Promise<void> {
     const { events } = this.#o;
+    this.#stopped = false;
     this.#offs.push(events.on('incident.created', (e) => { this.#track(this.autoDispatch(e.data.incident.id)); }));
     this.#offs.push(events.on('incident.updated', (e) => {
       const { incident, change, to } = e.data;
@@ -92,6 +94,7 @@ export class Dispatcher {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const off of this.#offs) off();
     this.#offs = [];
     for (const t of this.#timers.values()) t.cancel();
@@ -337,6 +340,8 @@ export class Dispatcher {
 
   #arm(d: Dispatch): void {
     this.#timers.get(d.id)?.cancel();
+    // Work still in flight at stop() must not leave a timer behind; the deadline is in the table and start() re-arms it.
+    if (this.#stopped) return;
     const delay = Math.max(0, d.ackBy - this.#o.clock.now());
     this.#timers.set(d.id, this.#o.clock.setTimeout(() => {
       this.#timers.delete(d.id);

@@ -6,7 +6,7 @@ import { errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import type { HubEvents } from '../events.ts';
 import type { Database } from '../store/schema.ts';
-import type { DrillState } from '../store/schema-ops.ts';
+import { ACTIVE_DISPATCH_STATES, type DrillState } from '../store/schema-ops.ts';
 import { appendAudit } from '../store/audit.ts';
 import { NotFoundError } from '../store/not-found.ts';
 import { getUnit, listUnits, storeCall } from '../units/unit-store.ts';
@@ -82,6 +82,7 @@ export class DrillScheduler {
   #sweep: TimerHandle | null = null;
   #monthTimer: TimerHandle | null = null;
   #off: (() => void) | null = null;
+  #stopped = false;
 
   constructor(options: DrillSchedulerOptions) {
     this.#o = Object.freeze({ ...options });
@@ -91,12 +92,14 @@ export class DrillScheduler {
   }
 
   async start(): Promise<void> {
+    this.#stopped = false;
     this.#off = this.#o.dispatcher.onDrillDispatch((d) => this.#track(this.#onDispatch(d)));
     await this.tick();
     this.#sweep = this.#o.clock.setInterval(() => this.#track(this.tick()), Math.min(ARM_HORIZON_MS, this.#o.intervalMs ?? 300_000));
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#off?.();
     this.#sweep?.cancel();
     this.#monthTimer?.cancel();
@@ -118,7 +121,8 @@ export class DrillScheduler {
         const disp = await storeCall('read drill dispatch', () => this.#o.db.selectFrom('dispatches').select(['on_scene_by_ms', 'state']).where('id', '=', d.dispatchId!).executeTakeFirst());
         if (disp && Number(disp.on_scene_by_ms) <= now && disp.state !== 'not_responding') {
           await this.#finish(d.id, 'not_on_scene', 'not on scene within the 30-minute target');
-          await this.#o.dispatcher.release(d.dispatchId, SYSTEM, 'drill over: on-scene target missed');
+          // An order already closed cannot be released (TransitionError), which would end this sweep before the other drills.
+          if (ACTIVE_DISPATCH_STATES.includes(disp.state)) await this.#o.dispatcher.release(d.dispatchId, SYSTEM, 'drill over: on-scene target missed');
         }
       }
     }
@@ -221,7 +225,8 @@ export class DrillScheduler {
    */
   #arm(d: Drill): void {
     const delay = Math.max(0, d.scheduledAt - this.#o.clock.now());
-    if (this.#timers.has(d.id) || delay > ARM_HORIZON_MS) return;
+    // A tick or run still in flight at stop() must not leave timers behind; start() re-arms from the table.
+    if (this.#stopped || this.#timers.has(d.id) || delay > ARM_HORIZON_MS) return;
     this.#timers.set(d.id, this.#o.clock.setTimeout(() => {
       this.#timers.delete(d.id);
       this.#track(this.#run(d.id));
@@ -230,6 +235,7 @@ export class DrillScheduler {
 
   #armMonth(now: number): void {
     this.#monthTimer?.cancel();
+    if (this.#stopped) return;
     const next = Math.min(...this.#o.sites.map((s) => monthBounds(now, s.site.timezone).end));
     if (!Number.isFinite(next)) return;
     this.#monthTimer = this.#o.clock.setTimeout(() => this.#track(this.tick()), Math.min(ARM_HORIZON_MS, Math.max(1, next - now + 1)));
@@ -255,7 +261,14 @@ export class DrillScheduler {
     }
     const upd = await this.#o.db.updateTable('drills').set({ state: 'running', started_at_ms: now }).where('id', '=', d.id).where('state', '=', 'scheduled').executeTakeFirst();
     if (Number(upd.numUpdatedRows) !== 1) return;
-    const disp = await this.#o.dispatcher.dispatchDrill({ drillId: d.id, unitId: d.unitId, location: this.#drillLocation(d.site, unit!) });
+    let disp: Dispatch;
+    try {
+      disp = await this.#o.dispatcher.dispatchDrill({ drillId: d.id, unitId: d.unitId, location: this.#drillLocation(d.site, unit!) });
+    } catch (err) {
+      // Otherwise the drill would stay running with no dispatch, which the sweep never ends.
+      await this.#finish(d.id, 'skipped', `dispatch failed: ${errorMessage(err)}`);
+      throw err;
+    }
     await this.#o.db.updateTable('drills').set({ dispatch_id: disp.id }).where('id', '=', d.id).execute();
     this.#o.events.emit('drill.updated', { drillId: d.id, unit: d.unitId, state: 'running' }, { site: d.site });
   }

@@ -22,10 +22,16 @@ export async function storeDeadLetters(db: Kysely<Database> | Transaction<Databa
     subject: d.subject,
     stream_seq: d.streamSeq,
     msg_id: d.msgId,
-    reason: d.reason.slice(0, 2000),
-    payload: decoder.decode(d.payload.subarray(0, MAX_STORED_PAYLOAD)),
+    reason: textOnly(d.reason.slice(0, 2000)),
+    payload: textOnly(decoder.decode(d.payload.subarray(0, MAX_STORED_PAYLOAD))),
   }))).execute();
 }
+
+/**
+ * PostgreSQL text refuses U+0000, which garbage payloads (and parse errors quoting them) can hold.
+ * A dead letter that cannot be stored would fail its batch again on every redelivery.
+ */
+const textOnly = (s: string) => s.replace(/\u0000/g, '\uFFFD');
 
 /** Publishes to the dead-letter subject with the reason in headers, for whoever watches poison (alerts, a DLQ stream). */
 export function publishDeadLetters(nc: NatsConnection, list: readonly DeadLetter[]): void {

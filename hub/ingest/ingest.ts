@@ -112,6 +112,8 @@ export function createIngest(options: IngestOptions): Ingest {
     const js = jetstream(o.nc);
     const consumer = await js.consumers.get(ALARM_STREAM, durable);
     const m = await consumer.consume({ max_messages: prefetch, expires: 5000 });
+    // stop() may have run while this was starting (store back, or a re-pull, at shutdown): its stopPump saw no pull to end.
+    if (stopping) { m.stop(); return; }
     messages = m;
     pump = (async () => {
       for await (const msg of m) {

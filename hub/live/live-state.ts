@@ -80,15 +80,20 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
   const cams = new Map<string, CameraState>();
   const zones = new Map<string, ZoneState>();
   const edges = new Map<string, Omit<EdgeLive, 'stale'>>();
+  // Series are kept only for configured zones, the only ones zones() reports: each series is bounded,
+  // and so must be their number, whatever zone ids an edge (of another config or version) sends.
+  const configuredZones = new Set(options.sites.flatMap((s) => s.cameras.flatMap((c) => c.zones.map((z) => key(s.site.id, c.id, z.id)))));
 
   const cameraState = (site: string, camera: string) => {
     let s = cams.get(key(site, camera));
     if (!s) cams.set(key(site, camera), (s = { edge: null, status: null, reason: null, fps: null, lastHeartbeatMs: null, lastFrameMs: null, open: new Map() }));
     return s;
   };
-  const zoneState = (site: string, camera: string, zone: string) => {
-    let s = zones.get(key(site, camera, zone));
-    if (!s) zones.set(key(site, camera, zone), (s = { series: new RingBuffer(SERIES_CAPACITY), alarms: new RingBuffer(500), method: null, trendPerMin: null }));
+  const zoneState = (site: string, camera: string, zone: string): ZoneState | null => {
+    const k = key(site, camera, zone);
+    if (!configuredZones.has(k)) return null;
+    let s = zones.get(k);
+    if (!s) zones.set(k, (s = { series: new RingBuffer(SERIES_CAPACITY), alarms: new RingBuffer(500), method: null, trendPerMin: null }));
     return s;
   };
   const prune = (s: ZoneState) => {
@@ -128,6 +133,7 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
         cs.edge = hb.edge;
         cs.lastHeartbeatMs = now;
         const s = zoneState(hb.site, z.camera, z.zone);
+        if (!s) continue;
         s.method = z.method ?? null;
         s.trendPerMin = z.trendPerMin ?? null;
         pushPoint(s, { t: at, density: z.density, count: z.count, los: z.los, source: 'heartbeat' });
@@ -143,6 +149,7 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
       }
       if (a.kind === 'crowd.density' && a.crowd && a.zone) {
         const s = zoneState(a.site, a.camera, a.zone);
+        if (!s) return;
         s.alarms.push({ t, id: a.id, state: a.state, level: a.crowd.level, density: a.crowd.density, threshold: a.crowd.threshold });
         s.method = a.crowd.method;
         s.trendPerMin = a.crowd.trendPerMin;

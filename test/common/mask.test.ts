@@ -22,3 +22,16 @@ describe('maskCredentials', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', name: 't' });
   });
 });
+
+describe('credentials in other shapes', () => {
+  it('masks passwords and tokens in a URL query', () => {
+    expect(maskCredentials('rtsp://cam/stream?user=admin&password=s3cret&channel=1')).toBe('rtsp://cam/stream?user=admin&password=***&channel=1');
+    expect(maskCredentials('http://cam/snap.jpg?pwd=abc')).toBe('http://cam/snap.jpg?pwd=***');
+    expect(maskCredentials('rtsp://cam/stream?channel=1&subtype=0')).toBe('rtsp://cam/stream?channel=1&subtype=0');
+  });
+  it('masks every leaf of a structured secret (a config { value } or { user, pass })', () => {
+    const v = maskValue({ password: { value: 'pw' }, credentials: { type: 'userpass', user: 'edge', pass: 'x' }, ok: { n: 1 } });
+    expect(v).toEqual({ password: { value: '***' }, credentials: { type: '***', user: '***', pass: '***' }, ok: { n: 1 } });
+    expect(JSON.stringify(v)).not.toMatch(/"pw"|"x"/);
+  });
+});

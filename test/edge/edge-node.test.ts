@@ -9,6 +9,8 @@ import { decodeAlarm, type Alarm } from '../../common/alarm.ts';
 import { loadEdgeConfig } from '../../common/config/edge.ts';
 import { silentLogger } from '../../common/log.ts';
 import { NatsServer } from '../../common/proc/nats-server.ts';
+import { freePort } from '../../common/proc/free-port.ts';
+import { Outbox } from '../../edge/sink/outbox.ts';
 import { ALARM_STREAM } from '../../common/subjects.ts';
 import { ensureAlarmStream, ensureSnapshotBucket } from '../../common/transport/alarm-stream.ts';
 import { startEdgeNode } from '../../edge/edge-node.ts';
@@ -101,4 +103,33 @@ describe('edge node', () => {
       await nats.dispose();
     }
   }, 240_000);
+
+  it('stops promptly when NATS never answered, keeping accepted alarms in the outbox', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-edge-node-'));
+    const siteFile = path.join(dir, 'site.yaml');
+    writeFileSync(siteFile, toYaml({
+      site: { id: 'test', name: 'Test' },
+      sensors: [{ id: 'panic1', type: 'panic', via: 'webhook', token: 'sensor-token-2', severity: 'critical' }],
+    }));
+    const edgeFile = path.join(dir, 'edge.yaml');
+    const outboxFile = path.join(dir, 'outbox.db');
+    // nothing listens there: the first connection keeps retrying until stop()
+    writeFileSync(edgeFile, toYaml({ edge: { id: 'edge1', site: siteFile, http: { port: 0 }, outbox: { path: outboxFile } }, nats: { servers: [`nats://127.0.0.1:${await freePort()}`] } }));
+    const edge = await startEdgeNode(loadEdgeConfig(edgeFile), silentLogger);
+    const ok = await fetch(`http://127.0.0.1:${edge.httpPort}/sensors/panic1/readings`, { method: 'POST', headers: { authorization: 'Bearer sensor-token-2', 'content-type': 'application/json' }, body: '{"state":"active"}' });
+    expect(ok.status).toBe(202);
+    const t0 = Date.now();
+    await edge.stop();
+    // not the 3 s drain grace: with no connection there is nothing to wait for
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    // a late rejection from the sink's drain would surface here as an unhandled rejection
+    await new Promise((r) => setTimeout(r, 200));
+    // the outbox was closed (its exclusive lock released) and still holds the alarm for the next start
+    const reopened = new Outbox({ file: outboxFile });
+    try {
+      expect(reopened.depth).toBe(1);
+    } finally {
+      reopened.close();
+    }
+  }, 60_000);
 });

@@ -76,3 +76,8 @@ export function openStream(types: readonly string[], onEvent: (type: string, pay
   for (const t of types) es.addEventListener(t, (e) => { try { onEvent(t, JSON.parse((e as MessageEvent).data)); } catch { /* a malformed event is skipped */ } });
   return () => es.close();
 }
+
+/** A background request that fails leaves the last good data on screen; the failure goes to the console, not nowhere. */
+export function quietly(what: string): (err: unknown) => void {
+  return (err) => console.warn(`vigil: ${what} failed`, err);
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.ts';
 import { logout, setUnauthorizedHandler } from './api.ts';
-import { getState, setState, startSession, stopSession, useStore } from './store.ts';
+import { getState, setState, startSession, stopSession, toggleMuted, useStore } from './store.ts';
 import { LoginView } from './views/login.ts';
 import { FeedView } from './views/feed.ts';
 import { MapView } from './views/map.ts';
@@ -50,7 +50,7 @@ export function App() {
       const v = VIEWS.find((x) => x.key === e.key && (!('roles' in x) || (x.roles as readonly string[]).includes(role)));
       if (v) { location.hash = `#/${v.path}`; e.preventDefault(); return; }
       if (e.key === '?') { setState({ help: !getState().help }); e.preventDefault(); }
-      else if (e.key === 'm') { const muted = !getState().muted; localStorage.setItem('vigil.muted', muted ? '1' : '0'); setState({ muted }); }
+      else if (e.key === 'm') toggleMuted();
       else if (e.key === 'w') setWall((w) => !w);
       else if (e.key === '/') { location.hash = '#/feed'; setTimeout(() => document.getElementById('filter-site')?.focus(), 0); e.preventDefault(); }
     };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, openStream, session, type User } from './api.ts';
+import { api, openStream, quietly, session, type User } from './api.ts';
 import { shouldBeep, type AlarmFilter } from './logic.ts';
 import { beep } from './beep.ts';
 
@@ -47,6 +47,13 @@ export function useStore(): State {
   return state;
 }
 
+/** The beep's mute, kept across reloads: the `m` key and the feed's sound button share it. */
+export function toggleMuted(): void {
+  const muted = !state.muted;
+  localStorage.setItem('vigil.muted', muted ? '1' : '0');
+  setState({ muted });
+}
+
 const MAX_FEED = 300;
 
 function fromDto(a: any): FeedAlarm {
@@ -92,11 +99,6 @@ export async function loadUnits(): Promise<void> {
     if (Array.isArray(list)) { setState({ units: list, unitsFromHub: true }); return; }
   } catch { /* not served (yet) or not for this role */ }
   setState((s) => ({ units: s.sites.flatMap((site) => site.units.map((u: any) => ({ ...u, site: site.id, status: 'unknown' }))), unitsFromHub: false }));
-}
-
-/** A background refresh that fails leaves the last good data on screen; the failure goes to the console, not nowhere. */
-function quietly(what: string): (err: unknown) => void {
-  return (err) => console.warn(`vigil: ${what} failed`, err);
 }
 
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;

@@ -101,4 +101,17 @@ describe('ONVIF PullPoint event watcher', () => {
     await waitFor('flaky tamper', () => f.alarms.find((o) => o.alarm.kind === 'sensor.tamper' && o.alarm.camera === 'platform-2'));
     expect(wrong.alarms).toHaveLength(0);
   });
+
+  it('releases the subscription of a failed pull instead of leaking one per retry on the camera', async () => {
+    const leaky = await startSimCamera({ video: VIDEO, user: 'admin', password: 'pw-leaky', maxPullWaitMs: 500, name: 'leaky' });
+    try {
+      leaky.fail('PullMessages', 'fault');
+      const w = watch(simCameraConfig('hall-4', leaky, { user: 'admin', password: 'pw-leaky' }));
+      await waitFor('three lost pulls', () => w.statuses.filter((s) => s.type === 'lost').length >= 3);
+      await waitFor('stale subscriptions released', () => leaky.subscriptions <= 1, 5_000);
+      expect(w.statuses.filter((s) => s.type === 'subscribed').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await leaky.stop();
+    }
+  });
 });

@@ -125,6 +125,22 @@ describe('edge pipeline (fake detector)', () => {
     expect(m.framesIn).toBeLessThan(1_000_000);
   });
 
+  it('stop() analyses the frames already in detection before it resolves, and nothing after', async () => {
+    const sink = createMemorySink();
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 1_000_000, { gapMs: 5 }) }], detector: fakeDetector(() => row(1), 150), sink, mode: 'live' });
+    p.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    const atStop = p.metrics();
+    expect(atStop.framesIn).toBeGreaterThan(0);
+    expect(atStop.detected).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 400));
+    const later = p.metrics();
+    expect(later.detected).toBe(atStop.detected);
+    expect(later.alarms).toBe(atStop.alarms);
+    expect(sink.alarms.length).toBe(atStop.alarms);
+  });
+
   it('refuses bad options by name', () => {
     expect(() => createEdgePipeline({ site: 's', edgeId: 'e', cameras: [], detector: fakeDetector(() => []), sink: createMemorySink(), mode: 'replay' })).toThrow(/cameras/);
     expect(() => createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 1) }, { config: camera('a'), decoder: fakeDecoder('a', 1) }], detector: fakeDetector(() => []), sink: createMemorySink(), mode: 'replay' })).toThrow(/duplicate/);

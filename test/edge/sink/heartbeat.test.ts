@@ -28,9 +28,15 @@ describe('startHeartbeat', () => {
   it('does not publish a payload that fails its schema', async () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {}, child() { return logger; } };
-    const hb = startHeartbeat({ nc: nats.nc, site: 's1', edgeId: 'e1', intervalMs: 10_000, logger, collect: () => ({ v: 1, site: 's1', edge: 'e1' }) as never });
+    const published: unknown[] = [];
+    const sub = nats.nc.subscribe(healthSubject('s1', 'e-bad'), { callback: (_err, m) => { published.push(m); } });
+    await nats.nc.flush();
+    const hb = startHeartbeat({ nc: nats.nc, site: 's1', edgeId: 'e-bad', intervalMs: 10_000, logger, collect: () => ({ v: 1, site: 's1', edge: 'e-bad' }) as never });
     hb.stop();
+    await nats.nc.flush();
+    sub.unsubscribe();
     expect(warnings).toEqual(['heartbeat not sent']);
+    expect(published).toHaveLength(0);
     expect(() => parseHealth(new TextEncoder().encode('{"v":1}'))).toThrow(/site/);
   });
 });

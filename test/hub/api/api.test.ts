@@ -248,7 +248,12 @@ describe('live stream', () => {
     const eng = await collect('emil', emitAll, (t) => t.includes('event: alarm.ingested'));
     expect(eng).not.toContain('incident.created');
     expect(eng).not.toContain('dispatch.sent');
-    const unit = await collect('team-a', emitAll, (t) => t.includes('"unit":"team-a"'));
+    // Read up to a marker sent after everything else, so that "not seen" means filtered out, not yet unread.
+    const unit = await collect('team-a', () => {
+      emitAll();
+      (h.deps.events.emit as (t: string, d: unknown, r?: object) => void)('dispatch.updated', { unit: 'team-a', last: true }, { unit: 'team-a' });
+    }, (t) => t.includes('"last":true'));
+    expect(unit).toContain('"unit":"team-a"');
     expect(unit).toContain('event: incident.created');
     expect(unit).not.toContain('team-b');
     expect(unit).not.toContain('alarm.ingested');

@@ -88,6 +88,13 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     const first = await page.locator('.nearest .near-list li strong').first().textContent();
     expect(first).toMatch(/Foxtrot/); // posted in the east plaza, next to the zone
     await page.screenshot({ path: path.join(SHOTS, 'map.png') });
+
+    // A camera status is the edge's word, not markup: it shows as text and injects nothing into the map.
+    hub.nc.publish(healthSubject('demo', 'edge-test'), JSON.stringify({ site: 'demo', edge: 'edge-test', cameras: [{ id: 'plaza-east', status: '"><img src=x id=injected>' }] }));
+    await page.waitForSelector('.map-label.cam b:has-text("<img src=x")', { timeout: 30_000 });
+    expect(await page.locator('#injected').count()).toBe(0);
+    heartbeat(hub, 0.05, 12, 'A');
+    await page.waitForSelector('.map-label.cam b:has-text("ok")', { timeout: 30_000 });
   });
 
   it('walks the incident through acknowledge, dispatch, on scene, resolve and close', async () => {

@@ -54,6 +54,9 @@ describe('live state', () => {
     expect(z.latest).toMatchObject({ density: 1.2, los: 'E', trendPerMin: 0.2 });
     expect(z.alarms).toHaveLength(1);
     expect(live.zones({ since: clock.now() })[0]!.series).toHaveLength(1);
+    // Zones this hub does not know are ignored, not kept unseen: their number is the edge's to choose.
+    live.applyHeartbeat(parseHeartbeat(bytes({ site: 's1', edge: 'e1', at: clock.now() + 1, zones: [{ camera: 'cam1', zone: 'z9', count: 1, density: 9, los: 'F' }] }))!);
+    expect(live.zones().map((x) => [x.zone, x.series.length])).toEqual([['z1', 2]]);
     clock.advance(61 * 60_000);
     z = live.zones()[0]!;
     expect(z.series).toEqual([]);

@@ -7,6 +7,7 @@ import { storeAndCorrelate, type IncomingAlarm } from '../../../hub/incidents/co
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { appendAudit } from '../../../hub/store/audit.ts';
+import { storeDeadLetters } from '../../../hub/ingest/dead-letter.ts';
 import { DIALECTS, openTestDb, type TestDb } from './test-db.ts';
 import { at, crowdAlarm, T0 } from './fixtures.ts';
 import type { Alarm } from '../../../common/alarm.ts';
@@ -132,6 +133,15 @@ for (const dialect of DIALECTS) {
       await expect(svc.transition(inc!.id, { to: 'acknowledged', actor: 'op' })).rejects.toThrow(TransitionError);
       const done = await svc.transition(inc!.id, { to: 'closed', actor: 'cmdr' });
       expect(done.status).toBe('closed');
+    });
+
+    it('stores a dead letter whose payload and reason hold NUL bytes (PostgreSQL text refuses U+0000)', async () => {
+      const subject = `vigil.alarm.${nextSite()}.cam1.crowd.density`;
+      await storeDeadLetters(t.db, [{ atMs: T0, subject, streamSeq: 7, msgId: 'nul-1', reason: 'cannot decode: bad\u0000byte', payload: new Uint8Array([0x7b, 0x00, 0x7d]) }]);
+      const [row] = await t.db.selectFrom('dead_letters').selectAll().where('subject', '=', subject).execute();
+      expect(row!.msg_id).toBe('nul-1');
+      expect(row!.payload).toBe('{\uFFFD}');
+      expect(row!.reason).toBe('cannot decode: bad\uFFFDbyte');
     });
 
     it('keeps the audit log append-only in the database itself', async () => {

@@ -71,6 +71,9 @@ function ZoneChart({ zone, wall, tz }: { zone: any; wall: boolean; tz: string })
   const ys = zone.series.map((p: any) => p.density);
   const data: uPlot.AlignedData = [xs, ys];
   const yMax = Math.max(zone.criticalDensity * 1.25, ...ys.map((y: number) => y * 1.1), 0.05);
+  // uPlot re-ranges y through `range` on every setData; a ref, so that it sees the newest data's maximum, not the first one's.
+  const yMaxNow = useRef(yMax);
+  yMaxNow.current = yMax;
 
   useEffect(() => {
     const node = el.current;
@@ -80,7 +83,7 @@ function ZoneChart({ zone, wall, tz }: { zone: any; wall: boolean; tz: string })
       width, height: wall ? 320 : 220,
       plugins: [bandsPlugin(() => latest.current)],
       // At least the last 10 minutes, up to now: a lone point or a quiet edge still gives a readable time axis.
-      scales: { x: { time: true, range: (_u: uPlot, min: number | null) => { const now = Date.now() / 1000; return [Math.min(min ?? now, now - 600), now]; } }, y: { range: () => [0, yMax] } },
+      scales: { x: { time: true, range: (_u: uPlot, min: number | null) => { const now = Date.now() / 1000; return [Math.min(min ?? now, now - 600), now]; } }, y: { range: () => [0, yMaxNow.current] } },
       // 24-hour site time on the axis, as everywhere else on the dashboard.
       axes: [{ label: `time (${tz})`, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatClock(t * 1000, tz).slice(0, (ticks[1] ?? 0) - (ticks[0] ?? 0) < 60 ? 8 : 5)) }, { label: 'persons/m²', size: 60 }],
       series: [{}, { label: 'density', stroke: '#0d47a1', width: 2, points: { show: true, size: 4 } }],
@@ -93,9 +96,7 @@ function ZoneChart({ zone, wall, tz }: { zone: any; wall: boolean; tz: string })
   }, [zone.site, zone.camera, zone.zone, wall]);
 
   useEffect(() => {
-    if (!plot.current) return;
-    plot.current.setScale('y', { min: 0, max: yMax });
-    plot.current.setData(data);
+    plot.current?.setData(data);
   }, [zone.series.length, zone.latest?.t, zone.alarms.length]);
 
   const l = zone.latest;

@@ -1,5 +1,5 @@
 import { html } from '../html.ts';
-import { useStore, setState, type FeedAlarm } from '../store.ts';
+import { useStore, setState, toggleMuted, type FeedAlarm } from '../store.ts';
 import { filterAlarms, formatAge, formatDensity, kindLabel } from '../logic.ts';
 import { Snapshot, SeverityBadge, KindLabel } from './common.ts';
 
@@ -19,7 +19,7 @@ export function Filters() {
     <label>Kind <select id="filter-kind" value=${s.filter.kind ?? ''} onChange=${set('kind')}>
       <option value="">all kinds</option>${KINDS.map((k) => html`<option value=${k}>${k.includes('.') ? kindLabel(k) : k + ' (all)'}</option>`)}
     </select></label>
-    <button type="button" class="btn" onClick=${() => { const muted = !s.muted; localStorage.setItem('vigil.muted', muted ? '1' : '0'); setState({ muted }); }} aria-pressed=${s.muted}>
+    <button type="button" class="btn" onClick=${toggleMuted} aria-pressed=${s.muted}>
       ${s.muted ? '✕ Sound off' : '♪ Sound on'}
     </button>
   </form>`;

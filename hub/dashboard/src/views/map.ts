@@ -1,7 +1,7 @@
 import L from 'leaflet';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.ts';
-import { blobUrl } from '../api.ts';
+import { blobUrl, quietly } from '../api.ts';
 import { useStore } from '../store.ts';
 import { cameraStatusLabel, formatDensity, formatDuration, kindLabel, losColour, losLabel, losTextColour, nearestUnits, OPEN_STATUSES, severityLabel, centroid, type Los } from '../logic.ts';
 import { locateIncident } from './locate.ts';
@@ -11,9 +11,12 @@ import { StatusBadge, SeverityBadge, KindLabel } from './common.ts';
 const toLatLng = (h: number, p: { x: number; y: number }): L.LatLngExpression => [h - p.y, p.x];
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A text marker centred on its point: Leaflet positions the (unstyled) icon, the inner box carries the look. */
-function icon(cls: string, inner: string): L.DivIcon {
-  return L.divIcon({ className: 'map-icon', iconSize: [0, 0], html: `<div class="map-label ${cls.replace(/^map-label\s*/, '')}">${inner}</div>` });
+/**
+ * A text marker centred on its point: Leaflet positions the (unstyled) icon, the inner box carries the look.
+ * Class names carry statuses that edges report, so they are escaped like any text in `inner`.
+ */
+function icon(cls: string, inner: string, style = ''): L.DivIcon {
+  return L.divIcon({ className: 'map-icon', iconSize: [0, 0], html: `<div class="map-label ${esc(cls.replace(/^map-label\s*/, ''))}"${style ? ` style="${esc(style)}"` : ''}>${inner}</div>` });
 }
 
 function readinessOf(u: any): { ready: boolean | null; text: string } {
@@ -43,7 +46,7 @@ export function MapView() {
     const ref = { map, layers, overlay: null as L.ImageOverlay | null, site: site.id };
     mapRef.current = ref;
     if (site.map?.imageUrl) {
-      blobUrl(site.map.imageUrl).then((url) => { if (mapRef.current === ref) { ref.overlay = L.imageOverlay(url, bounds, { alt: `${site.name} plan` }).addTo(map); ref.overlay.bringToBack(); } }, () => {});
+      blobUrl(site.map.imageUrl).then((url) => { if (mapRef.current === ref) { ref.overlay = L.imageOverlay(url, bounds, { alt: `${site.name} plan` }).addTo(map); ref.overlay.bringToBack(); } }, quietly('plan image load'));
     }
     const ro = new ResizeObserver(() => { map.invalidateSize(); });
     ro.observe(el.current);
@@ -113,7 +116,7 @@ export function MapView() {
         : `<b>${g.list.length} incidents</b> · worst ${esc(severityLabel(top.severity))}<br>${g.list.slice(0, 3).map((i) => esc(kindLabel(i.kind))).join(', ')}${g.list.length > 3 ? ', …' : ''}`;
       const mk = L.marker(toLatLng(H, g.at), {
         title: g.list.map((i) => `Incident: ${kindLabel(i.kind)} (${i.severity}, ${i.status})`).join('; '), alt: `${g.list.length} incident(s)`, zIndexOffset: 1000,
-        icon: icon(`map-label incident sev-${top.severity} ${isSel ? 'selected' : ''}" style="--stack:${cameraSpots.has(key) ? 1 : 0}`, `<span class="inc-icon">⚠</span><span>${lines}</span>`),
+        icon: icon(`map-label incident sev-${top.severity} ${isSel ? 'selected' : ''}`, `<span class="inc-icon">⚠</span><span>${lines}</span>`, `--stack:${cameraSpots.has(key) ? 1 : 0}`),
       }).addTo(m.layers);
       const pick = () => {
         const at = g.list.findIndex((i) => i.id === selected);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.ts';
-import { api, blobUrl } from '../api.ts';
+import { api, blobUrl, quietly } from '../api.ts';
 import { useStore } from '../store.ts';
 import { kindLabel, timelinePercent, truthMarks, formatDuration, type Mark } from '../logic.ts';
 import { SeverityBadge, KindLabel } from './common.ts';
@@ -8,7 +8,7 @@ import { SeverityBadge, KindLabel } from './common.ts';
 function RunSnapshot({ run, alarm }: { run: string; alarm: any }) {
   const [url, setUrl] = useState<string | null>(null);
   const name = alarm.snapshot?.name ? String(alarm.snapshot.name).split('/').pop() : null;
-  useEffect(() => { if (name) blobUrl(`/api/replay/runs/${run}/snapshots/${encodeURIComponent(name)}`).then(setUrl, () => {}); }, [run, name]);
+  useEffect(() => { if (name) blobUrl(`/api/replay/runs/${run}/snapshots/${encodeURIComponent(name)}`).then(setUrl, quietly('replay snapshot load')); }, [run, name]);
   return url ? html`<img class="snap" src=${url} alt=${`${kindLabel(alarm.kind)} at ${alarm.mediaTime ?? '?'} s`} />` : html`<div class="snap snap-none">${name ? 'loading…' : 'no snapshot'}</div>`;
 }
 
@@ -51,7 +51,7 @@ export function ReplayView() {
     try {
       const r = await api<any>('/api/replay/runs', { method: 'POST', json: { clip: clip.name, source: clip.source } });
       setRun(r.run);
-      if (/\.(mp4|webm)$/i.test(clip.name)) blobUrl(`/api/replay/media/${clip.source}/${encodeURIComponent(clip.name)}`).then(setVideo, () => {});
+      if (/\.(mp4|webm)$/i.test(clip.name)) blobUrl(`/api/replay/media/${clip.source}/${encodeURIComponent(clip.name)}`).then(setVideo, quietly('replay clip load'));
     } catch (e) { setMsg((e as Error).message); }
   };
   const upload = async (e: Event) => {
@@ -68,7 +68,7 @@ export function ReplayView() {
 
   const duration = Number(run?.summary?.durationS ?? 0) || mediaDuration || Math.max(1, ...(run?.alarms ?? []).map((a: any) => a.mediaTime ?? 0)) * 1.05;
   const marks: Mark[] = run?.truth ? truthMarks(run.alarms, run.truth.objects) : [];
-  const seek = (t: number) => { if (videoEl.current) { videoEl.current.currentTime = t; void videoEl.current.play().catch(() => {}); } };
+  const seek = (t: number) => { if (videoEl.current) { videoEl.current.currentTime = t; void videoEl.current.play().catch(quietly('replay playback')); } };
 
   return html`<section class="view replay" aria-labelledby="replay-title">
     <h2 id="replay-title">Replay review</h2>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.ts';
-import { api } from '../api.ts';
+import { api, quietly } from '../api.ts';
 import { countdown, formatClock } from '../logic.ts';
 
 /** The emergency plan's deadlines, counted from the moment the incident opened (hub/reports/deadlines.ts). */
@@ -69,7 +69,7 @@ function ReportForm({ incident, kind, title, dueMs, deadline, role, now, onSent 
 
 export function ReportForms({ incident, role, now }: { incident: any; role: string; now: number }) {
   const [deadlines, setDeadlines] = useState<any[]>([]);
-  const load = () => api<any>(`/api/incidents/${encodeURIComponent(incident.id)}/reports`).then((r) => setDeadlines(r.deadlines ?? []), () => {});
+  const load = () => api<any>(`/api/incidents/${encodeURIComponent(incident.id)}/reports`).then((r) => setDeadlines(r.deadlines ?? []), quietly('report deadlines load'));
   useEffect(() => { void load(); }, [incident.id, incident.version]);
   if (!WRITERS.has(role)) return null;
   return html`<div class="reports"><h3>Reports</h3>${KINDS.map((k) => html`<${ReportForm} key=${k.kind} incident=${incident} kind=${k.kind} title=${k.title} dueMs=${k.dueMs} deadline=${deadlines.find((d) => d.kind === k.kind)} role=${role} now=${now} onSent=${load} />`)}</div>`;
