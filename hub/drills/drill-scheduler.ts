@@ -196,14 +196,20 @@ export class DrillScheduler {
         lastDrilled: new Map(units.map((u) => [u.id, last.get(u.id) ?? since.get(u.id)!])),
       });
       // All or nothing: a half-written plan would pass for a whole one at the next start.
-      await storeCall('write drill plan', () => this.#o.db.transaction().execute(async (trx) => {
+      // The plan row is claimed first; a replica that loses the race writes nothing.
+      const written = await storeCall('write drill plan', () => this.#o.db.transaction().execute(async (trx) => {
+        const claim = await trx.insertInto('drill_plans').values({ site: site.site.id, month: month.key, planned_at_ms: now })
+          .onConflict((oc) => oc.columns(['site', 'month']).doNothing()).executeTakeFirst();
+        if (Number(claim.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
         for (const p of plan) {
           const id = randomUUID();
           await trx.insertInto('drills').values({ id, site: site.site.id, unit_id: p.unitId, month: month.key, reason: p.reason, scheduled_at_ms: p.at, state: 'scheduled', started_at_ms: null, dispatch_id: null, acked_at_ms: null, on_scene_at_ms: null, finished_at_ms: null, outcome: null }).execute();
           await appendAudit(trx, { atMs: now, actor: SYSTEM, action: 'drill.scheduled', entity: 'drill', entityId: id, data: { unit: p.unitId, reason: p.reason, month: month.key } });
         }
+        return true;
       }));
-      this.#log.info('drills planned', { site: site.site.id, month: month.key, drills: plan.length });
+      if (written) this.#log.info('drills planned', { site: site.site.id, month: month.key, drills: plan.length });
+      else this.#log.info('drills already planned by another hub', { site: site.site.id, month: month.key });
     }
     this.#planned.add(key);
   }

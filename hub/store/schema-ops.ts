@@ -119,7 +119,15 @@ export interface OpsWarningTable {
   detail: string | null;
 }
 
+/** Which site-months have their drill plan written; the key makes planning once-only across replicas. */
+export interface DrillPlanTable {
+  site: string;
+  month: string;
+  planned_at_ms: number;
+}
+
 export interface OpsTables {
+  drill_plans: DrillPlanTable;
   units: UnitTable;
   dispatches: DispatchTable;
   incident_reports: IncidentReportTable;

@@ -189,3 +189,35 @@ describe('drills and readiness', () => {
     }
   });
 });
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`drill planning with two hub replicas (${dialect})`, () => {
+    it('writes one plan per site and month however many replicas start at once', async () => {
+      const h = await openTestDb(dialect);
+      try {
+        const clock = new FakeClock(Date.UTC(2026, 4, 4, 9, 0));
+        const cfg = testSite(Array.from({ length: 6 }, (_, i) => unitConfig(`u${i + 1}`, 20 + i * 10, 10)));
+        await seedUnits(h.db, cfg, clock.now());
+        // The same random seed: two plans would name the same units twice, which the check below would see.
+        const replicas = [1, 1].map((seed) => {
+          const events = createHubEvents({ now: () => clock.now() });
+          const dispatcher = createDispatcher({ db: h.db, clock, events, sites: [cfg], policy: createDispatchPolicy(), publisher: { async order() {}, async warning() {} } });
+          return { dispatcher, drills: createDrillScheduler({ db: h.db, clock, events, dispatcher, sites: [cfg], random: mulberry32(seed), intervalMs: 3_600_000 }) };
+        });
+        for (const r of replicas) await r.dispatcher.start();
+        // Both schedulers read "no plan yet" before either writes one: the race the plan key settles.
+        await Promise.all(replicas.map((r) => r.drills.start()));
+        const planned = (await listDrills(h.db, { site: 'metro' })).filter((d) => d.reason === 'due' || d.reason === 'random');
+        const months = new Set(planned.map((d) => d.month));
+        expect(months.size).toBe(1);
+        // One plan's worth: each unit at most once, at least the monthly minimum.
+        const units = planned.map((d) => d.unitId);
+        expect(new Set(units).size).toBe(units.length);
+        expect(units.length).toBeGreaterThanOrEqual(DEFAULT_DRILL_RULES.perMonth);
+        for (const r of replicas) { r.drills.stop(); r.dispatcher.stop(); }
+      } finally {
+        await h.cleanup();
+      }
+    }, 60_000);
+  });
+}
