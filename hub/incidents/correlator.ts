@@ -123,6 +123,19 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
           result.events.push(ingested(it, null));
           continue;
         }
+        if (current && t < current.first_alarm_at_ms - options.windowMs) {
+          // A late alarm from long before the gathering incident (an edge's backlog
+          // after an outage): it gets an incident of its own that does not gather,
+          // and the current one keeps gathering.
+          const row = { ...newIncident(newId(), key, it), correlation_key: null };
+          await trx.insertInto('incidents').values(row).execute();
+          result.incidentsCreated++;
+          links.push({ incident_id: row.id, alarm_id: a.id, joined_at_ms: it.receivedAtMs });
+          audits.push({ atMs: it.receivedAtMs, actor: SYSTEM, action: 'incident.created', entity: 'incident', entityId: row.id, note: `opened by late ${a.kind} alarm ${a.id} (captured before the open incident)`, data: { alarm: a.id, severity: a.severity, late: true } });
+          result.events.push(ingested(it, row.id));
+          result.events.push({ type: 'incident.created', site: a.site, data: { incident: toSummary(row), alarmId: a.id } });
+          continue;
+        }
         if (current) {
           // The window has passed: the old incident keeps its status but stops gathering.
           await writeIncidents(trx, [...dirty.values()].filter((d) => d.id === current!.id), options.dialect);

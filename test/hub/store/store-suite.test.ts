@@ -66,6 +66,18 @@ for (const dialect of DIALECTS) {
       expect(incs[1]!.correlation_key).not.toBeNull();
     });
 
+    it('gives a late alarm from before the window an incident of its own, and keeps the open one gathering', async () => {
+      const s = nextSite();
+      await ingest([crowdAlarm({ site: s, capturedAt: at(T0, 1000) })]);
+      // An edge's backlog arrives: captured long before the open incident.
+      await ingest([crowdAlarm({ site: s, capturedAt: at(T0, 1000 - 2 * WINDOW / 1000) })]);
+      await ingest([crowdAlarm({ site: s, capturedAt: at(T0, 1030) })]);
+      const incs = await t.db.selectFrom('incidents').selectAll().where('site', '=', s).orderBy('first_alarm_at_ms').execute();
+      expect(incs.map((i) => i.alarm_count)).toEqual([1, 2]);
+      expect(incs[0]!.correlation_key).toBeNull();
+      expect(incs[1]!.correlation_key).not.toBeNull();
+    });
+
     it('escalates on a rising crowd density and records the escalation', async () => {
       const s = nextSite();
       await ingest([crowdAlarm({ site: s, capturedAt: at(T0, 0), density: 2.0, severity: 'warning' })]);
