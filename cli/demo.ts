@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +14,7 @@ import { freePort, waitForPort } from '../common/proc/free-port.ts';
 import { ValidationError, VigilError } from '../common/errors.ts';
 import { ALARM_STREAM } from '../common/subjects.ts';
 import { DEFAULT_DURABLE as HUB_DURABLE } from '../hub/ingest/consumer.ts';
-import { buildFixtures } from '../fixtures/compose/build.ts';
+import { buildFixtures, fetchVtest } from '../fixtures/compose/build.ts';
 import { DEMO_EVENTS, startSimCamera, type SimCamera } from '../fixtures/sim-camera/sim-camera.ts';
 
 /**
@@ -51,8 +50,7 @@ export async function run(argv: string[]): Promise<number> {
 
   ensureSystemTools(['ffmpeg', 'ffprobe', 'nats-server'], say);
   say('preparing fixture footage (first run fetches vtest.avi through apt and composes the clips)…');
-  const fetched = spawnSync('bash', [path.join(ROOT, 'fixtures', 'fetch-vtest.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (fetched.status !== 0) throw new VigilError('DEMO_FIXTURE', 'fixtures/fetch-vtest.sh failed: vtest.avi comes from Debian\'s opencv-doc package (apt-get download opencv-doc)');
+  await fetchVtest();
   const clips = await buildFixtures({ only: [DEMO_CLIP], log: (m) => say(m) });
   const clip = clips.find((c) => path.basename(c.video).startsWith(DEMO_CLIP));
   if (!clip || !existsSync(clip.video)) throw new VigilError('DEMO_FIXTURE', `fixture ${DEMO_CLIP} was not built`);

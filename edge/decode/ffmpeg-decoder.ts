@@ -203,7 +203,6 @@ export function createFrameDecoder(source: CameraSource, options: FrameDecoderOp
         watchdog?.log(`fluent-ffmpeg: ${err.message.split('\n')[0]}`);
         if (!(cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc) reportExit(null, null);
       });
-      cmd.on('end', () => {});
       const stream = cmd.pipe() as Readable;
       current = stream;
       stream.on('data', (chunk: Buffer) => { if (frameBytes) consume(chunk); else pendingChunks.push(chunk); });

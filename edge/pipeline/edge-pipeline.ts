@@ -217,17 +217,7 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
     }
   }
 
-  async function watchStatus(cam: CameraState): Promise<void> {
-    try {
-      for await (const s of cam.decoder.status()) {
-        if (s.type === 'failed') log.error('decoder failed', { camera: cam.id, err: s.error });
-        else if (s.type === 'stalled' || s.type === 'exited') log.warn(`decoder ${s.type}`, { ...s });
-        else log.debug(`decoder ${s.type}`, { ...s });
-      }
-    } catch (err) {
-      log.warn('decoder status stream ended with an error', { camera: cam.id, err });
-    }
-  }
+
 
   const replayConcurrency = Math.max(1, Math.floor(options.replayConcurrency ?? 1));
   async function replayCamera(cam: CameraState): Promise<void> {
@@ -345,7 +335,8 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       started = true;
       startedAt = clock.now();
       const list = [...cams.values()];
-      for (const c of list) { void watchStatus(c); c.decoder.start(); }
+      // Decoders log their own status (stalls, restarts, failures); the pipeline only starts them.
+      for (const c of list) c.decoder.start();
       if (mode === 'replay') {
         work = Promise.all(list.map(replayCamera));
       } else {

@@ -26,13 +26,19 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => { h = await openTestDb(dialect); await seedUnits(h.db, site, T0); });
     afterAll(async () => { await h?.cleanup(); });
 
-    it('sets the plan deadlines, pre-fills a draft, checks and records reports', async () => {
+    /** The services one hub process runs, on this file's database with a fake clock. */
+    const services = () => {
       const clock = new FakeClock(T0);
       const events = createHubEvents({ now: () => clock.now() });
       const incidents = createIncidentService({ db: h.db, dialect: h.dialect, clock, events });
       const pub = createMemoryOpsPublisher();
       const dispatcher = createDispatcher({ db: h.db, clock, events, sites: [site], policy: createDispatchPolicy(), publisher: pub, incidents: incidentPortFrom(incidents) });
       const reports = createReportService({ db: h.db, clock, events, sites: [site] });
+      return { clock, events, incidents, pub, dispatcher, reports };
+    };
+
+    it('sets the plan deadlines, pre-fills a draft, checks and records reports', async () => {
+      const { clock, events, pub, dispatcher, reports } = services();
       await dispatcher.start();
       await reports.start();
       const id = await insertIncident(h, { at: T0, severity: 'warning' });
@@ -74,12 +80,7 @@ for (const dialect of DIALECTS) {
     it('raises one warning per overdue item, and not again after a restart', async () => {
       await h.db.deleteFrom('dispatches').execute();
       await h.db.updateTable('units').set({ status: 'available' }).execute();
-      const clock = new FakeClock(T0);
-      const events = createHubEvents({ now: () => clock.now() });
-      const incidents = createIncidentService({ db: h.db, dialect: h.dialect, clock, events });
-      const pub = createMemoryOpsPublisher();
-      const dispatcher = createDispatcher({ db: h.db, clock, events, sites: [site], policy: createDispatchPolicy(), publisher: pub, incidents: incidentPortFrom(incidents) });
-      const reports = createReportService({ db: h.db, clock, events, sites: [site] });
+      const { clock, events, pub, dispatcher, reports } = services();
       const seen: string[] = [];
       events.on('warning.raised', (e) => seen.push(e.data.key));
       await dispatcher.start();
