@@ -17,6 +17,20 @@ export const systemClock: Clock = {
   setInterval(fn, ms) { const t = setInterval(fn, ms); return { cancel: () => clearInterval(t) }; },
 };
 
+/**
+ * Real time, read as if it had started at `startAt`: timers fire after real
+ * delays, but every instant the code reads (rosters, shifts, deadlines) sits
+ * where a test put it, so a test that depends on the shift passes at any hour.
+ */
+export function anchoredClock(startAt: number, base: Clock = systemClock): Clock {
+  const offset = startAt - base.now();
+  return {
+    now: () => base.now() + offset,
+    setTimeout: (fn, ms) => base.setTimeout(fn, ms),
+    setInterval: (fn, ms) => base.setInterval(fn, ms),
+  };
+}
+
 interface FakeTimer { id: number; at: number; every: number | null; fn: () => void }
 
 /** A manual clock: `advance(ms)` fires due timers in time order. */

@@ -45,7 +45,7 @@ export function createHubApp(deps: HubDeps, options: HubAppOptions = {}): Hono<H
   app.use('*', async function limitRequestBody(c, next) {
     return LARGE_BODY_PATHS.has(c.req.path) ? next() : limitBody(c, next);
   });
-  const auth = authenticate(config.jwtSecret, { queryTokenPaths: [STREAM_PATH] });
+  const auth = authenticate(config.jwtSecret, { queryTokenPaths: [STREAM_PATH], now: () => deps.clock.now() });
   app.use('*', async function requireLogin(c, next) {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.method === 'OPTIONS' || !isApiPath(c.req.path)) return next();
     return auth(c, next);

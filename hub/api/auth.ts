@@ -18,13 +18,25 @@ export async function issueToken(user: ApiUser, secret: string, nowMs: number, t
   return { token, expiresAt: exp * 1000 };
 }
 
-export async function verifyToken(token: string, secret: string): Promise<ApiUser> {
+/**
+ * Checks the signature, then the times against the hub's own clock (the same
+ * one that issued the token), not the wall clock: a hub under test or with a
+ * corrected clock must agree with itself. A token without `exp` never expires,
+ * so it is refused.
+ */
+export async function verifyToken(token: string, secret: string, nowMs: number): Promise<ApiUser> {
   let payload: Record<string, unknown>;
   try {
-    payload = (await verify(token, secret, ALG)) as Record<string, unknown>;
+    payload = (await verify(token, secret, { alg: ALG, exp: false, iat: false, nbf: false })) as Record<string, unknown>;
   } catch (err) {
     throw new HTTPException(401, { message: 'invalid or expired token', cause: err });
   }
+  const now = Math.floor(nowMs / 1000);
+  if (typeof payload.exp !== 'number') throw new HTTPException(401, { message: 'invalid token claims: no exp' });
+  if (payload.exp <= now) throw new HTTPException(401, { message: 'invalid or expired token' });
+  // A minute of leeway for replicas whose clocks differ slightly.
+  if (typeof payload.iat === 'number' && payload.iat > now + 60) throw new HTTPException(401, { message: 'invalid token claims: issued in the future' });
+  if (typeof payload.nbf === 'number' && payload.nbf > now + 60) throw new HTTPException(401, { message: 'token not yet valid' });
   const role = payload.role as Role;
   if (typeof payload.sub !== 'string' || !ROLES.includes(role)) throw new HTTPException(401, { message: 'invalid token claims' });
   return { name: payload.sub, role, ...(typeof payload.unit === 'string' ? { unit: payload.unit } : {}) };
@@ -34,9 +46,10 @@ export async function verifyToken(token: string, secret: string): Promise<ApiUse
  * Reads `Authorization: Bearer <token>`. The SSE stream also accepts
  * `?token=` because EventSource cannot send headers.
  */
-export function authenticate(secret: string, options: { queryTokenPaths?: readonly string[] } = {}): MiddlewareHandler<HubEnv> {
+export function authenticate(secret: string, options: { queryTokenPaths?: readonly string[]; now?: () => number } = {}): MiddlewareHandler<HubEnv> {
   if (!secret || secret.length < 32) throw new Error('authenticate: the token secret must be at least 32 characters');
   const queryPaths = new Set(options.queryTokenPaths ?? []);
+  const now = options.now ?? (() => Date.now());
   return async function authenticateRequest(c, next) {
     const header = c.req.header('authorization');
     let token: string | undefined;
@@ -48,7 +61,7 @@ export function authenticate(secret: string, options: { queryTokenPaths?: readon
       token = c.req.query('token');
     }
     if (!token) throw new HTTPException(401, { message: 'login required' });
-    c.set('user', await verifyToken(token, secret));
+    c.set('user', await verifyToken(token, secret, now()));
     await next();
   };
 }

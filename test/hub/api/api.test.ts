@@ -73,15 +73,22 @@ describe('authentication', () => {
     const post = await h.req(`/api/incidents/${incidentId}/transition`, { json: { to: 'acknowledged' } });
     expect(post.status).toBe(401);
   });
-  it('refuses a token signed with another key, another alg, or expired', async () => {
-    const now = Math.floor(Date.now() / 1000);
+  it('refuses a token signed with another key, another alg, expired, without exp, or from the future', async () => {
+    const now = Math.floor(h.clock.now() / 1000);
     const other = await sign({ sub: 'ada', role: 'admin', exp: now + 600 }, 'another-secret-that-is-long-enough-xyz', 'HS256');
     const hs512 = await sign({ sub: 'ada', role: 'admin', exp: now + 600 }, SECRET, 'HS512');
     const expired = await sign({ sub: 'ada', role: 'admin', exp: now - 10 }, SECRET, 'HS256');
     const none = `${btoa(JSON.stringify({ alg: 'none', typ: 'JWT' })).replace(/=+$/, '')}.${btoa(JSON.stringify({ sub: 'ada', role: 'admin', exp: now + 600 })).replace(/=+$/, '')}.`;
-    for (const tok of [other, hs512, expired, none]) {
+    const noExp = await sign({ sub: 'ada', role: 'admin', iat: now }, SECRET, 'HS256');
+    const future = await sign({ sub: 'ada', role: 'admin', iat: now + 3600, exp: now + 7200 }, SECRET, 'HS256');
+    const fine = await sign({ sub: 'ada', role: 'admin', iat: now, exp: now + 600 }, SECRET, 'HS256');
+    expect((await h.req('/api/alarms', { headers: { authorization: `Bearer ${fine}` } })).status).toBe(200);
+    for (const tok of [other, hs512, expired, none, noExp, future]) {
       expect((await h.req('/api/alarms', { headers: { authorization: `Bearer ${tok}` } })).status).toBe(401);
     }
+    // Expiry is judged by the hub's clock, not the wall clock.
+    h.clock.advance(601_000);
+    expect((await h.req('/api/alarms', { headers: { authorization: `Bearer ${fine}` } })).status).toBe(401);
   });
 });
 

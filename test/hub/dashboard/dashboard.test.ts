@@ -8,17 +8,22 @@ import { healthSubject } from '../../../common/subjects.ts';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createReplayService } from '../../../hub/replay/replay-service.ts';
-import { systemClock } from '../../../common/clock.ts';
 import { silentLogger } from '../../../common/log.ts';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../../test-artifacts/dashboard');
 const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+let hub: TestHub;
+
+/** A page whose clock runs from the hub's instant, so the browser and the hub agree on the shift. */
 async function openPage(browser: Browser, viewport: { viewport: { width: number; height: number } }): Promise<Page> {
   const p = await browser.newPage(viewport);
   p.setDefaultTimeout(30_000);
+  await p.clock.install({ time: hub.clock.now() });
   return p;
 }
+
+const hubNow = () => new Date(hub.clock.now()).toISOString();
 
 async function login(page: Page, hub: TestHub, name: string): Promise<void> {
   await page.goto(hub.url + '/');
@@ -28,7 +33,7 @@ async function login(page: Page, hub: TestHub, name: string): Promise<void> {
   await page.waitForSelector('header.top');
 }
 
-function heartbeat(hub: TestHub, density: number, count: number, los: string, at = Date.now()): void {
+function heartbeat(hub: TestHub, density: number, count: number, los: string, at = hub.clock.now()): void {
   hub.nc.publish(healthSubject('demo', 'edge-test'), JSON.stringify({
     site: 'demo', edge: 'edge-test', at: new Date(at).toISOString(),
     cameras: [{ id: 'plaza-east', status: 'ok', fps: 2 }],
@@ -38,7 +43,6 @@ function heartbeat(hub: TestHub, density: number, count: number, los: string, at
 
 // Generous limits: the CI machine is shared, and Chromium is slow to start there.
 describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
-  let hub: TestHub;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -61,8 +65,8 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
   it('logs in, shows a new critical crowd alarm with its snapshot, on the map, and beeps', async () => {
     await login(page, hub, 'commander');
     await page.waitForSelector('.conn.up', { timeout: 30_000 });
-    for (let i = 0; i < 30; i++) heartbeat(hub, 0.01 + i * 0.0012 + (i % 3) * 0.002, 2 + Math.round(i / 3), 'A', Date.now() - (30 - i) * 20_000);
-    const a = crowdAlarm();
+    for (let i = 0; i < 30; i++) heartbeat(hub, 0.01 + i * 0.0012 + (i % 3) * 0.002, 2 + Math.round(i / 3), 'A', hub.clock.now() - (30 - i) * 20_000);
+    const a = crowdAlarm({ capturedAt: hubNow() });
     const withSnap = { ...a, snapshot: await putSnapshot(hub.nc, a.site, a.camera, a.id) };
     await hub.publish(withSnap);
     const row = page.locator(`[data-alarm-id="${a.id}"]`);
@@ -90,7 +94,7 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     await page.screenshot({ path: path.join(SHOTS, 'map.png') });
 
     // A camera status is the edge's word, not markup: it shows as text and injects nothing into the map.
-    hub.nc.publish(healthSubject('demo', 'edge-test'), JSON.stringify({ site: 'demo', edge: 'edge-test', cameras: [{ id: 'plaza-east', status: '"><img src=x id=injected>' }] }));
+    hub.nc.publish(healthSubject('demo', 'edge-test'), JSON.stringify({ site: 'demo', edge: 'edge-test', at: hubNow(), cameras: [{ id: 'plaza-east', status: '"><img src=x id=injected>' }] }));
     await page.waitForSelector('.map-label.cam b:has-text("<img src=x")', { timeout: 30_000 });
     expect(await page.locator('#injected').count()).toBe(0);
     heartbeat(hub, 0.05, 12, 'A');
@@ -139,7 +143,7 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     const p2 = await openPage(browser, { viewport: { width: 1280, height: 800 } });
     p2.on('pageerror', (e) => pageErrors.push(e.message));
     await login(p2, hub, 'operator');
-    const a = abandonedAlarm();
+    const a = abandonedAlarm({ capturedAt: hubNow() });
     await hub.publish(a);
     await p2.locator(`[data-alarm-id="${a.id}"]`).waitFor({ timeout: 30_000 });
     await p2.click(`[data-alarm-id="${a.id}"] a.btn`);
@@ -172,7 +176,7 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     const clip = path.resolve(import.meta.dirname, '../../../fixtures/.cache/abandoned-backpack-lawn.mp4');
     if (existsSync(clip)) copyFileSync(clip, path.join(dir, 'left-bag.mp4')); else writeFileSync(path.join(dir, 'left-bag.mp4'), Buffer.alloc(1024));
     writeFileSync(path.join(dir, 'left-bag.truth.json'), JSON.stringify({ objects: [{ id: 'bag', abandonAt: 6, removedAt: null, bbox: [150, 390, 186, 432] }, { id: 'box', abandonAt: 24, bbox: [10, 10, 60, 60] }] }));
-    hub.deps.replay = createReplayService({ clock: systemClock, logger: silentLogger, workDir: path.join(dir, 'work'), fixturesDir: dir, command: [process.execPath, path.resolve(import.meta.dirname, '../replay/fake-vigil.mjs')] });
+    hub.deps.replay = createReplayService({ clock: hub.clock, logger: silentLogger, workDir: path.join(dir, 'work'), fixturesDir: dir, command: [process.execPath, path.resolve(import.meta.dirname, '../replay/fake-vigil.mjs')] });
     const p3 = await openPage(browser, { viewport: { width: 1280, height: 900 } });
     p3.on('pageerror', (e) => pageErrors.push(e.message));
     try {

@@ -6,7 +6,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { NatsServer } from '../../../common/proc/nats-server.ts';
-import { systemClock } from '../../../common/clock.ts';
+import { anchoredClock, type Clock } from '../../../common/clock.ts';
+import { zonedParts, zonedToEpoch } from '../../../hub/units/zoned-time.ts';
 import { silentLogger } from '../../../common/log.ts';
 import { loadSiteConfig, type SiteConfig } from '../../../common/config/site.ts';
 import { alarmSubject } from '../../../common/subjects.ts';
@@ -34,6 +35,8 @@ export const USERS: Record<string, ApiUser> = {
 
 export interface TestHub {
   url: string;
+  /** the hub's clock: real-speed, anchored in the site's day shift unless the test chose another instant */
+  clock: Clock;
   nc: NatsConnection;
   nats: NatsServer;
   store: HubDatabase;
@@ -44,14 +47,22 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
+/** Today at `hour`:00 in the site's time zone: every demo unit has its full day roster then. */
+export function dayShiftInstant(timeZone: string, hour = 10, now = Date.now()): number {
+  const p = zonedParts(now, timeZone);
+  return zonedToEpoch(p.year, p.month, p.day, hour, 0, timeZone);
+}
+
 /**
  * The real hub, assembled in-process as hub-node does: a real nats-server with
  * JetStream, SQLite in a temp folder, ingest, the API with the dashboard, on a
- * free loopback port. Logins are test users with one password.
+ * free loopback port. Logins are test users with one password. Rosters are
+ * read at `at` (default: the site's day shift), never at the wall clock's hour.
  */
-export async function startTestHub(): Promise<TestHub> {
+export async function startTestHub(options: { at?: number } = {}): Promise<TestHub> {
   process.env.VIGIL_DEMO_SENSOR_TOKEN ??= 'demo-sensor-token-for-tests';
   const site = loadSiteConfig(DEMO_SITE_FILE);
+  const clock = anchoredClock(options.at ?? dayShiftInstant(site.site.timezone));
   const nats = await NatsServer.start();
   const nc = await connect({ servers: nats.url });
   await ensureAlarmStream(await jetstreamManager(nc), { duplicateWindowMs: 60_000 });
@@ -59,13 +70,13 @@ export async function startTestHub(): Promise<TestHub> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-dash-'));
   const store = createDatabase({ dialect: 'sqlite', file: path.join(dir, 'hub.db') });
   await migrateToLatest(store.db);
-  const events = createHubEvents();
-  const incidents = createIncidentService({ db: store.db, dialect: 'sqlite', clock: systemClock, events });
+  const events = createHubEvents({ now: () => clock.now() });
+  const incidents = createIncidentService({ db: store.db, dialect: 'sqlite', clock, events });
   // Dispatch waits for an operator in these tests (no automatic sends), and no drills start by themselves.
-  const ops: OpsRuntime = createOps({ db: store.db, clock: systemClock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false } });
+  const ops: OpsRuntime = createOps({ db: store.db, clock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false } });
   await ops.start();
   const deps: HubDeps = {
-    db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger,
+    db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: 'x'.repeat(48), tokenTtlS: 3600, bodyLimitBytes: 65536 },
     sites: [site], siteFiles: { [site.site.id]: DEMO_SITE_FILE },
     auth: { login: async (name, password) => (password === PASSWORD ? USERS[name] ?? null : null) },
@@ -74,13 +85,13 @@ export async function startTestHub(): Promise<TestHub> {
     nc,
     ops,
   };
-  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000 });
+  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000 });
   await ingest.start();
   const app = createHubApp(deps, { extraRoutes: NODE_ROUTE_MODULES });
   const server: ServerType = await new Promise((resolve) => { const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`, nc, nats, store, events, deps, site,
+    url: `http://127.0.0.1:${port}`, clock, nc, nats, store, events, deps, site,
     async publish(alarm) {
       await jetstream(nc).publish(alarmSubject(alarm.site, alarm.camera, alarm.kind), JSON.stringify(alarm), { msgID: alarm.id });
     },

@@ -117,12 +117,8 @@ export async function opsApp(siteCfg: SiteConfig, start: number, options: { dial
     ops,
   } as unknown as HubDeps;
   const app = createHubApp(deps);
-  const tokens = new Map<string, string>();
-  const as = async (user: ApiUser) => {
-    const key = `${user.role}:${user.name}:${user.unit ?? ''}`;
-    if (!tokens.has(key)) tokens.set(key, (await issueToken(user, SECRET, Date.now(), 3600)).token);
-    return tokens.get(key)!;
-  };
+  // A fresh token at the hub's own time: the fake clock jumps hours ahead in some tests.
+  const as = async (user: ApiUser) => (await issueToken(user, SECRET, clock.now(), 3600)).token;
   const call = async (user: ApiUser | null, method: string, url: string, body?: unknown) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (user) headers.authorization = `Bearer ${await as(user)}`;
