@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, Command> = {
   bench: { describe: 'run the benchmark suite', load: () => import('./bench.ts') },
   'check-config': { describe: 'validate a config file', load: () => import('./check-config.ts') },
   fixtures: { describe: 'fetch vtest.avi and build the fixture clips', load: () => import('./fixtures.ts') },
+  train: { describe: 'train the crowd-density head on annotated head points', load: () => import('./train.ts') },
 };
 
 function usage(): string {
