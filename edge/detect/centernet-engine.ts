@@ -183,7 +183,10 @@ export async function createCenternetEngine(options: EngineOptions): Promise<Cen
           // count; detections from seams are merged by NMS.
           const rects = tileRects(img.width, img.height, { ...tiled, overlap: 0 });
           const stitched = new Float32Array(tiled.rows * tiled.cols * GRID * GRID);
-          all = [];
+          // The whole image too, for detections only: people cut by a seam are whole there.
+          const full = await runRegion(image, [0, 0, img.width, img.height], { heatmap: want.heatmap, density: false });
+          all = full.dets;
+          heat = full.heat;
           for (let i = 0; i < rects.length; i++) {
             const r = await runRegion(image, rects[i]!, { heatmap: false, density: want.density });
             all = all.concat(r.dets);

@@ -105,13 +105,13 @@ describe('edge pipeline (fake detector)', () => {
     expect(m.detected).toBe(seen.a!.length + seen.b!.length);
   });
 
-  it('asks the detector for the heatmap, and for tiles once the crowd saturates detection', async () => {
+  it('asks the detector for the heatmap and the density map in the same pass, and never for tiles', async () => {
     const det = fakeDetector((f) => row(f.seq < 5 ? 2 : 100));
-    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 10) }], detector: det, sink: createMemorySink(), mode: 'replay', crowd: {  } });
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 10) }], detector: det, sink: createMemorySink(), mode: 'replay' });
     p.start();
     await p.done;
-    expect(det.calls[0]!.options).toEqual({ heatmap: true });
-    expect(det.calls[6]!.options?.tiles).toBeDefined();
+    expect(det.calls).toHaveLength(10);
+    for (const c of det.calls) expect(c.options).toEqual({ heatmap: true, density: true });
   });
 
   it('stop() ends a live pipeline and resolves done', async () => {
