@@ -114,7 +114,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       nc,
       siteFiles: Object.fromEntries(sites.map((s, i) => [s.site.id, settings.siteFiles[i]!])),
       metrics: () => metrics.render(),
-      health: () => health(store, nc, ingest, link),
+      health: () => health(store, nc, ingest, link, logger),
     };
 
     const routes: RouteModule[] = [];
@@ -171,13 +171,18 @@ async function seedSites(store: HubDatabase, sites: readonly SiteConfig[], now: 
   }
 }
 
-async function health(store: HubDatabase, nc: NatsConnection, ingest: Ingest, link: { state: string }): Promise<HealthReport> {
+/**
+ * /health answers anyone: it says what is down, never why. The database's own
+ * error text (paths, host names, SQL) goes to the log instead.
+ */
+async function health(store: HubDatabase, nc: NatsConnection, ingest: Ingest, link: { state: string }, logger: Logger): Promise<HealthReport> {
   let db: HealthReport['db'];
   try {
     await sql`select 1`.execute(store.db);
     db = { ok: true };
   } catch (err) {
-    db = { ok: false, error: errorMessage(err) };
+    logger.warn('health check: store unavailable', { err: errorMessage(err) });
+    db = { ok: false };
   }
   const closed = nc.isClosed();
   const natsOk = !closed && !nc.isDraining() && link.state === 'connected';

@@ -34,7 +34,8 @@ export interface Authenticator {
 
 export interface HealthReport {
   ok: boolean;
-  db: { ok: boolean; error?: string };
+  /** never the store's error text: /health needs no login */
+  db: { ok: boolean };
   nats: { ok: boolean; status: string };
   ingest?: { running: boolean; ackWaitMs?: number; processed?: number; deadLettered?: number };
 }
