@@ -57,6 +57,23 @@ describe('live routes on a real hub and NATS', () => {
     expect(cameras[0]).toMatchObject({ camera: 'plaza-east', status: 'ok', edge: 'edge-1', fps: 2, position: { x: 118, y: 34 } });
   });
 
+  it('keys what it shows by the subject: another site\'s edge cannot mark this camera offline', async () => {
+    // What a compromised edge of site "elsewhere" can publish: its own subjects, naming demo in the body.
+    hub.nc.publish(healthSubject('elsewhere', 'edge-x'), JSON.stringify({ site: 'demo', edge: 'edge-1', cameras: [{ id: 'plaza-east', status: 'offline' }] }));
+    const forged = { ...crowdAlarm(), kind: 'camera.offline', severity: 'critical', health: { reason: 'forged' } } as Record<string, unknown>;
+    delete forged.crowd;
+    hub.nc.publish('vigil.alarm.elsewhere.plaza-east.camera.offline', JSON.stringify(forged));
+    // A genuine heartbeat afterwards: once it is seen, the forged messages (sent earlier) were too.
+    hub.nc.publish(healthSubject('demo', 'edge-1'), JSON.stringify({ site: 'demo', edge: 'edge-1', cameras: [{ id: 'plaza-east', status: 'ok', fps: 3 }] }));
+    const cam = await until('the genuine heartbeat', async () => {
+      const { cameras } = await (await get('/api/live/cameras')).json();
+      return cameras[0]?.fps === 3 ? cameras[0] : null;
+    });
+    expect(cam).toMatchObject({ camera: 'plaza-east', status: 'ok', openAlarms: [] });
+    const { edges } = await (await get('/api/live/cameras')).json();
+    expect(edges.map((e: { site: string; edge: string }) => `${e.site}/${e.edge}`)).toEqual(['demo/edge-1']);
+  });
+
   it('serves snapshots from the JetStream Object Store', async () => {
     const a = crowdAlarm();
     const ref = await putSnapshot(hub.nc, a.site, a.camera, a.id);
