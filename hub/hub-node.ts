@@ -5,14 +5,15 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { errorMessage } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-import { loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
+import { checkUserSites, loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
+import { redactSecrets } from '../common/config/inline-secrets.ts';
 import { natsConnectOptions } from '../common/config/nats.ts';
 import { loadSiteConfig, type SiteConfig } from '../common/config/site.ts';
 import { connectNats } from '../common/transport/nats-connect.ts';
 import { createHubApp } from './api/app.ts';
 import type { HubDeps, HealthReport } from './api/deps.ts';
 import type { RouteModule } from './api/routes/index.ts';
-import { createPasswordLogin } from './auth/password.ts';
+import { createUserDirectory } from './auth/user-directory.ts';
 import { createHubEvents } from './events.ts';
 import { createIncidentService } from './incidents/incident-service.ts';
 import { createIngest, type Ingest } from './ingest/ingest.ts';
@@ -54,6 +55,11 @@ export interface HubNode {
   readonly nc: NatsConnection;
   /** Graceful: stop HTTP, stop fetching and finish the batch in hand, stop plugins, drain NATS, close the store. */
   stop(): Promise<void>;
+  /**
+   * Reads hub.yaml's users again (SIGHUP): a deleted user, or one with another
+   * role, sites or password, is refused or re-scoped on their next request.
+   */
+  reloadUsers(): void;
 }
 
 export async function startHub(options: HubNodeOptions): Promise<HubNode> {
@@ -62,6 +68,9 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   const clock = options.clock ?? systemClock;
   const settings = resolveHubSettings(config, configFile);
   const sites: SiteConfig[] = settings.siteFiles.map((f) => loadSiteConfig(f));
+  const siteUnits = sites.map((s) => ({ id: s.site.id, units: s.units.map((u) => u.id) }));
+  checkUserSites(settings.users, siteUnits, configFile);
+  for (const w of settings.warnings) logger.warn(`hub.yaml: ${w}`, { file: configFile });
   // hub.yaml's schema only checks that these are objects; the full checks name the file and field, before anything starts.
   const dispatchPolicy = createDispatchPolicy(config.dispatch ?? {}, `${configFile} (dispatch)`);
   const { enabled: drillsEnabled, ...drillRules } = checkConfig(drillsConfigSchema, config.drills ?? {}, `${configFile} (drills)`);
@@ -100,16 +109,22 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       ackWait: { floorMs: config.ingest.ackWaitFloorS * 1000, k: config.ingest.ackWaitK },
       metrics: metrics.ingest,
     });
-    const login = createPasswordLogin(settings.users);
+    const users = createUserDirectory(settings.users, sites);
     const deps: HubDeps = {
       db: store.db,
       dialect: store.dialect,
       events,
       clock,
       logger: logger.child({ component: 'api' }),
-      config: Object.freeze({ corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes }),
+      config: Object.freeze({
+        corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.accessTtlS, sessionTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes,
+        logins: {
+          maxConcurrentLogins: config.auth.maxConcurrentLogins, maxAttemptsPerName: config.auth.maxAttemptsPerName, maxAttemptsPerAddress: config.auth.maxAttemptsPerAddress,
+          windowMs: config.auth.windowS * 1000, lockMs: config.auth.lockS * 1000, addressLockMs: config.auth.addressLockS * 1000, trustedProxies: config.auth.trustedProxies,
+        },
+      }),
       sites,
-      auth: { login },
+      auth: users,
       incidents,
       nc,
       siteFiles: Object.fromEntries(sites.map((s, i) => [s.site.id, settings.siteFiles[i]!])),
@@ -153,6 +168,12 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     return {
       url, deps, ingest, nc,
       stop: () => (stopped ??= (async () => { logger.info('hub stopping'); await unwind(); logger.info('hub stopped'); })()),
+      reloadUsers() {
+        const next = resolveHubSettings(loadHubConfig(configFile), configFile);
+        checkUserSites(next.users, siteUnits, configFile);
+        users.replace(next.users);
+        logger.info('users reloaded', { users: next.users.length });
+      },
     };
   } catch (err) {
     await unwind();
@@ -166,7 +187,8 @@ export async function startHubFromFile(file: string, options: Omit<HubNodeOption
 
 async function seedSites(store: HubDatabase, sites: readonly SiteConfig[], now: number): Promise<void> {
   for (const s of sites) {
-    const row = { id: s.site.id, name: s.site.name, config: JSON.stringify(s), updated_at_ms: now };
+    // Camera passwords and sensor tokens written inline in the site file stay out of the database.
+    const row = { id: s.site.id, name: s.site.name, config: JSON.stringify(redactSecrets(s)), updated_at_ms: now };
     await store.db.insertInto('sites').values(row).onConflict((oc) => oc.column('id').doUpdateSet({ name: row.name, config: row.config, updated_at_ms: now })).execute();
   }
 }

@@ -26,6 +26,8 @@ export interface SessionTable {
   user_name: string;
   /** fingerprint of the user's credentials when the session began: a changed password ends it */
   credential: string;
+  /** JSON {role, unit?, sites?} at login: used only where the host has no user directory */
+  user_view: string;
   created_at_ms: number;
   /** the refresh token's (and so the session's) end */
   expires_at_ms: number;

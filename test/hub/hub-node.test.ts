@@ -41,7 +41,7 @@ describe('vigil hub process', () => {
     nats = await startNats();
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-hubnode-'));
     configFile = path.join(dir, 'hub.yaml');
-    const hash = await hashPassword('operator-password', { N: 1024, r: 8, p: 1 });
+    const hash = await hashPassword('operator-password', { N: 16384, r: 8, p: 1 });
     writeFileSync(configFile, [
       'http: { host: 127.0.0.1, port: 0 }',
       'database: { sqlite: ./hub.db }',

@@ -31,6 +31,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('user_name', 'text', (c) => c.notNull())
     .addColumn('credential', 'text', (c) => c.notNull())
+    .addColumn('user_view', 'text', (c) => c.notNull())
     .addColumn('created_at_ms', ms, (c) => c.notNull())
     .addColumn('expires_at_ms', ms, (c) => c.notNull())
     .addColumn('refresh_hash', 'text', (c) => c.notNull().unique())

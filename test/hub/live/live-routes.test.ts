@@ -74,14 +74,23 @@ describe('live routes on a real hub and NATS', () => {
     expect(edges.map((e: { site: string; edge: string }) => `${e.site}/${e.edge}`)).toEqual(['demo/edge-1']);
   });
 
-  it('serves snapshots from the JetStream Object Store', async () => {
+  it('serves the snapshot of a stored alarm from the JetStream Object Store, and audits the read', async () => {
     const a = crowdAlarm();
     const ref = await putSnapshot(hub.nc, a.site, a.camera, a.id);
+    // Before its alarm is stored the object is nobody's to read, whatever its name says.
+    expect((await get(`/api/snapshots/${ref.bucket}/${ref.name}`)).status).toBe(404);
+    await hub.publish({ ...a, snapshot: ref });
+    await until('the alarm stored', async () => (await hub.store.db.selectFrom('alarms').select('id').where('id', '=', a.id).executeTakeFirst()) ?? null);
     const res = await get(`/api/snapshots/${ref.bucket}/${ref.name}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     const body = new Uint8Array(await res.arrayBuffer());
     expect([body[0], body[1]]).toEqual([0xff, 0xd8]);
+    const audit = await hub.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'snapshot.read').where('entity_id', '=', a.id).execute();
+    expect(audit.map((r) => r.actor)).toEqual(['operator']);
+    // Another object of the same camera, not the one the alarm names, is not served through it.
+    const other = await putSnapshot(hub.nc, a.site, a.camera, `${a.id}x`);
+    expect((await get(`/api/snapshots/${other.bucket}/${other.name}`)).status).toBe(404);
     expect((await get(`/api/snapshots/${ref.bucket}/demo/plaza-east/missing.jpg`)).status).toBe(404);
     expect((await get('/api/snapshots/bad%20bucket/x.jpg')).status).toBe(400);
   });
