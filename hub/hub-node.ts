@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { sql } from 'kysely';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { errorMessage } from '../common/errors.ts';
@@ -11,7 +10,7 @@ import { natsConnectOptions } from '../common/config/nats.ts';
 import { loadSiteConfig, type SiteConfig } from '../common/config/site.ts';
 import { connectNats } from '../common/transport/nats-connect.ts';
 import { createHubApp } from './api/app.ts';
-import type { HubDeps, HealthReport } from './api/deps.ts';
+import type { HubDeps } from './api/deps.ts';
 import type { RouteModule } from './api/routes/index.ts';
 import { createUserDirectory } from './auth/user-directory.ts';
 import { createHubEvents } from './events.ts';
@@ -26,6 +25,7 @@ import { drillsConfigSchema } from './drills/planner.ts';
 import { checkConfig } from '../common/config/load.ts';
 import { ensureSnapshotBucket } from '../common/transport/alarm-stream.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
+import { hubHealth } from './health-report.ts';
 
 /**
  * Optional parts that plug into the hub process. A plugin starts after
@@ -129,7 +129,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       nc,
       siteFiles: Object.fromEntries(sites.map((s, i) => [s.site.id, settings.siteFiles[i]!])),
       metrics: () => metrics.render(),
-      health: () => health(store, nc, ingest, link, logger),
+      health: () => hubHealth(store, nc, ingest, link, logger),
     };
 
     const routes: RouteModule[] = [];
@@ -191,30 +191,6 @@ async function seedSites(store: HubDatabase, sites: readonly SiteConfig[], now: 
     const row = { id: s.site.id, name: s.site.name, config: JSON.stringify(redactSecrets(s)), updated_at_ms: now };
     await store.db.insertInto('sites').values(row).onConflict((oc) => oc.column('id').doUpdateSet({ name: row.name, config: row.config, updated_at_ms: now })).execute();
   }
-}
-
-/**
- * /health answers anyone: it says what is down, never why. The database's own
- * error text (paths, host names, SQL) goes to the log instead.
- */
-async function health(store: HubDatabase, nc: NatsConnection, ingest: Ingest, link: { state: string }, logger: Logger): Promise<HealthReport> {
-  let db: HealthReport['db'];
-  try {
-    await sql`select 1`.execute(store.db);
-    db = { ok: true };
-  } catch (err) {
-    logger.warn('health check: store unavailable', { err: errorMessage(err) });
-    db = { ok: false };
-  }
-  const closed = nc.isClosed();
-  const natsOk = !closed && !nc.isDraining() && link.state === 'connected';
-  const s = ingest.stats();
-  return {
-    ok: db.ok && natsOk && s.running && !s.storeDown,
-    db,
-    nats: { ok: natsOk, status: closed ? 'closed' : nc.isDraining() ? 'draining' : link.state },
-    ingest: { running: s.running, ackWaitMs: s.ackWaitMs, processed: s.processed, deadLettered: s.deadLettered },
-  };
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<{ server: ServerType; url: string }> {
