@@ -22,8 +22,12 @@ import { createOps } from './dispatch/ops.ts';
 import { incidentPortFrom } from './dispatch/incident-port.ts';
 import { createDispatchPolicy } from './dispatch/policy.ts';
 import { drillsConfigSchema } from './drills/planner.ts';
-import { checkConfig } from '../common/config/load.ts';
-import { ensureSnapshotBucket } from '../common/transport/alarm-stream.ts';
+import { checkConfig, resolveFrom } from '../common/config/load.ts';
+import { ensureSnapshotBucket, setSnapshotMaxAge } from '../common/transport/alarm-stream.ts';
+import { createRetention } from './retention/retention.ts';
+import { limiterFor, sessionsFor } from './api/sessions.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
 import { hubHealth } from './health-report.ts';
 
@@ -96,8 +100,10 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       }
     })().catch((err) => logger.warn('nats status watch ended', { err: errorMessage(err) }));
 
-    // The hub administers the snapshot bucket (edges may only write to it).
-    await ensureSnapshotBucket(nc);
+    // The hub administers the snapshot bucket (edges may only write to it), and its retention.
+    const snapshotsMs = config.retention.snapshotsDays * DAY_MS;
+    await ensureSnapshotBucket(nc, { maxAgeMs: snapshotsMs });
+    if (await setSnapshotMaxAge(nc, snapshotsMs)) logger.info('snapshot retention set', { days: config.retention.snapshotsDays });
 
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
     const metrics = createHubMetrics(events, () => clock.now());
@@ -143,6 +149,16 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     cleanups.push(() => ops.stop());
     deps.ops = ops;
     cleanups.push(async () => { deps.replay?.stop(); });
+
+    // Retention: old alarms, dead letters and audit (exported first), expired sessions and login limits.
+    const r = config.retention;
+    const retention = createRetention({
+      db: store.db, clock, logger: logger.child({ component: 'retention' }),
+      policy: { alarmsMs: r.alarmsDays * DAY_MS, deadLettersMs: r.deadLettersDays * DAY_MS, auditMs: r.auditDays * DAY_MS, exportDir: resolveFrom(configFile, r.exportDir), intervalMs: r.intervalS * 1000 },
+      sweep: async () => (await sessionsFor(deps).sweep(clock.now())) + (await limiterFor(deps).sweep()),
+    });
+    retention.start();
+    cleanups.push(() => retention.stop());
 
     for (const p of options.plugins ?? []) {
       const started = await p.start(deps, { config, configFile, siteFiles: settings.siteFiles });

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Tables added by the hardening work (issue 12): the store's write probe,
  * login limits shared by every hub replica, sessions with their refresh and
@@ -48,7 +50,7 @@ export interface StreamTicketTable {
 }
 
 export interface AuditExportTable {
-  id: number;
+  id: Generated<number>;
   /** audit_log ids from_id..upto_id (inclusive) are in the file */
   from_id: number;
   upto_id: number;

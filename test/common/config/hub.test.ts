@@ -68,6 +68,13 @@ describe('password hash strength and inline secrets', () => {
     expect(resolveHubSettings(loadHubConfig(write('good.yaml', BASE.join('\n'))), path.join(dir, 'good.yaml')).warnings.filter((w) => /passwordHash/.test(w))).toEqual([]);
   });
 
+  it('keeps the audit longest: a retention shorter for it than for alarms is refused', () => {
+    const f = write('ret.yaml', [...BASE, 'retention: { alarmsDays: 400, auditDays: 365 }'].join('\n'));
+    expect(() => loadHubConfig(f)).toThrow(/retention\.auditDays: must be at least the longest other retention \(400 days\)/);
+    const ok = write('ret-ok.yaml', BASE.join('\n'));
+    expect(loadHubConfig(ok).retention).toEqual({ alarmsDays: 90, snapshotsDays: 30, deadLettersDays: 30, auditDays: 730, exportDir: 'audit-export', intervalS: 3600 });
+  });
+
   it('warns about each credential written inline', () => {
     const f = write('inline.yaml', [...BASE, 'database: { postgres: { url: "postgres://vigil:hunter2@db/vigil" } }', 'nats: { servers: [nats://127.0.0.1:4222], auth: { user: hub, password: "pw" } }'].filter((l) => !l.startsWith('nats: { servers: [nats://127.0.0.1:4222] }')).join('\n'));
     const w = resolveHubSettings(loadHubConfig(f), f).warnings;
