@@ -1,15 +1,15 @@
 import path from 'node:path';
 import { sql } from 'kysely';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeAlarm, newAlarmId, type Alarm, type Severity } from '../../common/alarm.ts';
+import { newAlarmId, type Alarm, type Severity } from '../../common/alarm.ts';
 import { systemClock } from '../../common/clock.ts';
 import { silentLogger } from '../../common/log.ts';
 import { NatsServer } from '../../common/proc/nats-server.ts';
 import { mountTmpfs, type Tmpfs } from '../../common/proc/tmpfs.ts';
-import { ALARM_STREAM, alarmSubject } from '../../common/subjects.ts';
+import { alarmSubject } from '../../common/subjects.ts';
 import { connectNats } from '../../common/transport/nats-connect.ts';
 import { ensureAlarmStream, ensureSnapshotBucket } from '../../common/transport/alarm-stream.ts';
+import { streamAlarmIds } from './stream-ids.ts';
 import { openOutbox, type DiskState } from '../../edge/sink/outbox.ts';
 import { createJetStreamSink } from '../../edge/sink/jetstream-sink.ts';
 import type { Frame } from '../../edge/types.ts';
@@ -58,19 +58,6 @@ function noiseFrame(seq: number): Frame {
   let x = seq * 2654435761 >>> 0;
   for (let i = 0; i < data.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; data[i] = x & 0xff; }
   return { camera: 'cam1', seq, width, height, data, capturedAt: Date.now(), mediaTime: seq, sourceWidth: width, sourceHeight: height };
-}
-
-async function streamAlarmIds(nc: NatsConnection): Promise<string[]> {
-  const total = (await (await jetstreamManager(nc)).streams.info(ALARM_STREAM)).state.messages;
-  const ids: string[] = [];
-  if (!total) return ids;
-  const iter = await (await jetstream(nc).consumers.get(ALARM_STREAM)).consume({ max_messages: 1_000 });
-  for await (const m of iter) {
-    ids.push(decodeAlarm(m.data).id);
-    if (ids.length >= total) break;
-  }
-  await iter.close();
-  return ids;
 }
 
 function tally(sent: readonly string[], got: readonly string[]): Pick<DiskFullFigures, 'stored' | 'lost' | 'doubled'> {

@@ -12,6 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { stringify as toYaml } from 'yaml';
 import { newAlarmId, type Alarm } from '../../common/alarm.ts';
 import { freePort } from '../../common/proc/free-port.ts';
+import { seededRandom } from '../../common/seeded-random.ts';
 import { NatsServer } from '../../common/proc/nats-server.ts';
 import { connectNats } from '../../common/transport/nats-connect.ts';
 import { ensureAlarmStream, ensureSnapshotBucket } from '../../common/transport/alarm-stream.ts';
@@ -44,18 +45,6 @@ export interface FuzzFigures {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VTEST = path.join(ROOT, 'fixtures/.cache/vtest.avi');
-
-/** mulberry32: small, seeded, good enough to pick mutations */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK = ['%E0%A4%A', '%', '\u0000', '\uFFFF', '\uD800', '<', '>', '&', '&amp;', ']]>', '"', "'", '\\', '../../etc/passwd', '${jndi:x}', '__proto__', 'constructor', '-1', 'NaN', '1e309', '9'.repeat(400), 'é'.repeat(50), '\r\n\r\n', '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>', '<x>'.repeat(300)];
 
@@ -236,7 +225,7 @@ function validAlarm(site: string): Alarm {
 export async function fuzzEdgeAndHub(o: { messages?: number; seed?: number; log?: (m: string) => void } = {}): Promise<FuzzFigures> {
   const seed = o.seed ?? 12;
   const total = o.messages ?? 4_000;
-  const m = mutator(prng(seed));
+  const m = mutator(seededRandom(seed));
   const byTarget: Record<string, number> = {};
   const count = (t: string) => () => { byTarget[t] = (byTarget[t] ?? 0) + 1; };
   let crashes = 0;

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { can, hasPermission, type HubEnv, type Permission } from '../auth.ts';
+import { can, hasPermission, type HubEnv } from '../auth.ts';
 import { TRANSITION_PERMISSION } from '../roles.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';

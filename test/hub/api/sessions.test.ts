@@ -4,10 +4,9 @@ import { crowdAlarm } from '../store/fixtures.ts';
 import { apiHarness, PASSWORD, USERS, type ApiHarness } from './api-harness.ts';
 
 const body = async (r: Response) => (await r.json()) as Record<string, any>;
-let h: ApiHarness | null = null;
 const harnesses: ApiHarness[] = [];
-afterEach(async () => { for (const x of harnesses.splice(0)) await x.close(); h = null; });
-async function harness(o: Parameters<typeof apiHarness>[0] = {}) { const x = await apiHarness(o); harnesses.push(x); h = x; return x; }
+afterEach(async () => { for (const x of harnesses.splice(0)) await x.close(); });
+async function harness(o: Parameters<typeof apiHarness>[0] = {}) { const x = await apiHarness(o); harnesses.push(x); return x; }
 
 /** Counts password checks (scrypt runs) and the most that ran at once. */
 function countChecks(x: ApiHarness, delayMs = 0) {
