@@ -11,6 +11,8 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
   if (!canMountTmpfs()) return { reliability: { diskFull: { skipped: 'needs root to mount a tmpfs' } } };
   const edge = await edgeDiskFullEpisode({ perSeverity: ctx.quick ? 20 : 100, log: ctx.log });
   const hub = await hubDiskFullEpisode({ alarms: ctx.quick ? 60 : 300, log: ctx.log });
+  const hubPostgres = await hubDiskFullEpisode({ dialect: 'postgres', alarms: ctx.quick ? 60 : 300, log: ctx.log })
+    .catch((err: unknown) => ({ skipped: `PostgreSQL tablespace on a tmpfs not possible here: ${(err as Error).message}` }));
   ctx.log(`reliability.diskFull: edge ${edge.lost} lost / ${edge.doubled} doubled of ${edge.sent}; hub ${hub.lost} lost / ${hub.doubled} doubled of ${hub.sent}`);
-  return { reliability: { diskFull: { edge, hub } } };
+  return { reliability: { diskFull: { edge, hub, hubPostgres } } };
 }

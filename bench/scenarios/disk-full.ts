@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { newAlarmId, type Alarm, type Severity } from '../../common/alarm.ts';
@@ -15,7 +19,7 @@ import { createJetStreamSink } from '../../edge/sink/jetstream-sink.ts';
 import type { Frame } from '../../edge/types.ts';
 import { createHubEvents } from '../../hub/events.ts';
 import { createIngest } from '../../hub/ingest/ingest.ts';
-import { createDatabase, migrateToLatest } from '../../hub/store/database.ts';
+import { createDatabase, migrateToLatest, type HubDatabase } from '../../hub/store/database.ts';
 
 /**
  * A disk-full episode on each side, on a tmpfs of its own: the volume is
@@ -125,20 +129,60 @@ export async function edgeDiskFullEpisode(o: { perSeverity?: number; log?: (m: s
   }
 }
 
+const PG_URL = process.env.VIGIL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 /**
- * Hub: its SQLite store on an 8 MiB tmpfs, ingest running; the volume filled
- * while alarms arrive, held full for a few probe rounds, then freed.
+ * The hub's store on a tmpfs of its own. SQLite: the database file there.
+ * PostgreSQL: a tablespace there (the local server must be able to reach the
+ * folder: it is given to its OS user) holding a fresh schema; the server's
+ * own WAL stays where it is, so what fills up is where the tables grow, and
+ * PostgreSQL answers 53100 disk_full.
  */
-export async function hubDiskFullEpisode(o: { alarms?: number; fullForMs?: number; log?: (m: string) => void } = {}): Promise<DiskFullFigures> {
+async function storeOnTmpfs(dialect: 'sqlite' | 'postgres', fs: Tmpfs): Promise<{ store: HubDatabase; dispose(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const store = createDatabase({ dialect: 'sqlite', file: path.join(fs.dir, 'hub.db') });
+    return { store, dispose: () => store.destroy() };
+  }
+  const tag = `vigil_full_${randomBytes(4).toString('hex')}`;
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  chownSync(fs.dir, uid, gid);
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create tablespace ${tag} location '${fs.dir}'`);
+  const store = createDatabase({ dialect: 'postgres', connectionString: `${PG_URL}?options=${encodeURIComponent(`-c default_tablespace=${tag}`)}`, schema: tag, poolSize: 2 });
+  return {
+    store,
+    async dispose() {
+      await store.destroy();
+      try {
+        await admin.query(`drop schema if exists ${tag} cascade`);
+        await admin.query(`drop tablespace if exists ${tag}`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/**
+ * Hub: its store (SQLite, or PostgreSQL through a tablespace) on a tmpfs,
+ * ingest running; the volume filled while alarms arrive, held full for a few
+ * probe rounds, then freed.
+ */
+export async function hubDiskFullEpisode(o: { dialect?: 'sqlite' | 'postgres'; alarms?: number; fullForMs?: number; log?: (m: string) => void } = {}): Promise<DiskFullFigures> {
   const total = o.alarms ?? 60;
-  const fs: Tmpfs = mountTmpfs(8 * 1024 * 1024);
+  const dialect = o.dialect ?? 'sqlite';
+  const fs: Tmpfs = mountTmpfs((dialect === 'postgres' ? 16 : 8) * 1024 * 1024);
   const server = await NatsServer.start();
   const nc = await connectNats({ servers: [server.url], retryFirstConnect: false });
-  const store = createDatabase({ dialect: 'sqlite', file: path.join(fs.dir, 'hub.db') });
+  let onTmpfs: Awaited<ReturnType<typeof storeOnTmpfs>> | null = null;
   try {
+    onTmpfs = await storeOnTmpfs(dialect, fs);
+    const store = onTmpfs.store;
     await ensureAlarmStream(await jetstreamManager(nc), { duplicateWindowMs: 10 * 60_000 });
     await migrateToLatest(store.db);
-    const ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events: createHubEvents(), clock: systemClock, logger: silentLogger, correlationWindowMs: 600_000, maxBatch: 20, ackWait: { floorMs: 5_000 } });
+    const ingest = createIngest({ nc, db: store.db, dialect, events: createHubEvents(), clock: systemClock, logger: silentLogger, correlationWindowMs: 600_000, maxBatch: 20, ackWait: { floorMs: 5_000 } });
     await ingest.start();
     const js = jetstream(nc);
     const sent: string[] = [];
@@ -178,7 +222,7 @@ export async function hubDiskFullEpisode(o: { alarms?: number; fullForMs?: numbe
       await ingest.stop();
     }
   } finally {
-    await store.destroy();
+    await onTmpfs?.dispose();
     await nc.close();
     await server.dispose();
     fs.unmount();
