@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLE_MATRIX, TRANSITION_PERMISSION } from './roles.ts';
-import { loginBody } from './routes/auth.ts';
+import { loginBody, logoutBody, refreshBody } from './routes/auth.ts';
 import { alarmQuery } from './routes/alarms.ts';
 import { incidentQuery, noteBody, transitionBody } from './routes/incidents.ts';
 
@@ -52,7 +52,7 @@ export function openApiDocument(extraPaths: Record<string, unknown> = {}): Recor
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   return {
     openapi: '3.0.3',
-    info: { title: 'Vigil hub API', version: '1', description: 'Alarms, incidents and live changes. Log in with POST /api/login, then send `Authorization: Bearer <token>`. The SSE stream also takes `?token=`.' },
+    info: { title: 'Vigil hub API', version: '1', description: 'Alarms, incidents and live changes. Log in with POST /api/login, then send `Authorization: Bearer <token>` (a short-lived access token, renewed with POST /api/token/refresh). Every request is checked against the user as configured now and against their site scope. The SSE stream takes a one-use `?ticket=` from POST /api/stream/ticket instead of a header.' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
       schemas: {
@@ -60,9 +60,12 @@ export function openApiDocument(extraPaths: Record<string, unknown> = {}): Recor
       },
     },
     paths: {
-      '/api/login': { post: { summary: 'Log in; returns a bearer token', requestBody: { required: true, content: { 'application/json': { schema: schema(loginBody) } } }, responses: { 200: json('token and user'), 400: err('bad body (names the field)'), 401: err('wrong name or password') } } },
+      '/api/login': { post: { summary: 'Log in; returns a short-lived access token and a refresh token. Attempts are counted per name and per client address before the password is checked.', requestBody: { required: true, content: { 'application/json': { schema: schema(loginBody) } } }, responses: { 200: json('{ token, expiresAt, refreshToken, refreshExpiresAt, user }'), 400: err('bad body (names the field)'), 401: err('wrong name or password'), 429: err('locked for a while, or too many logins being checked now (Retry-After)') } } },
+      '/api/token/refresh': { post: { summary: 'Trade a refresh token for a new access token and the next refresh token (each refresh token works once; reusing one ends the session)', requestBody: { required: true, content: { 'application/json': { schema: schema(refreshBody) } } }, responses: { 200: json('{ token, expiresAt, refreshToken, refreshExpiresAt, user }'), 401: err('the session has ended') } } },
+      '/api/logout': { post: { summary: 'End this session (or all of the user\'s with {all: true}); its tokens stop working at once', requestBody: { required: false, content: { 'application/json': { schema: schema(logoutBody) } } }, ...secured, responses: { ...secured.responses, 200: json('{ ok: true }') } } },
+      '/api/stream/ticket': { post: { summary: 'A one-use ticket, valid 60 s, to open /api/stream?ticket=…', ...secured, responses: { ...secured.responses, 200: json('{ ticket, expiresAt, url }') } } },
       '/api/me': { get: { summary: 'The logged-in user', ...secured, responses: { ...secured.responses, 200: json('user') } } },
-      '/health': { get: { summary: 'Health of the store, NATS and ingest (no login)', responses: { 200: json('healthy'), 503: json('unhealthy') } } },
+      '/health': { get: { summary: 'Health of the store, NATS and ingest (no login; says what is down, never why)', responses: { 200: json('healthy'), 503: json('unhealthy') } } },
       '/metrics': { get: { summary: `Prometheus metrics. ${roles('metrics.read')}`, ...secured, responses: { ...secured.responses, 200: { description: 'text exposition format' } } } },
       '/api/alarms': { get: { summary: `List alarms, newest first. ${roles('alarms.read')}`, parameters: queryParamsOf(alarmQuery), ...secured, responses: { ...secured.responses, 200: json('{ alarms: [...] }'), 400: err('bad query parameter (named)') } } },
       '/api/alarms/{id}': { get: { summary: `One alarm. ${roles('alarms.read')}`, parameters: [idParam], ...secured, responses: { ...secured.responses, 200: json('{ alarm }'), 404: err('no such alarm') } } },
@@ -78,7 +81,7 @@ export function openApiDocument(extraPaths: Record<string, unknown> = {}): Recor
         },
       },
       '/api/incidents/{id}/notes': { post: { summary: `Add a note to the audit trail. ${roles('incidents.field')}`, parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: schema(noteBody) } } }, ...secured, responses: { ...secured.responses, 201: json('ok'), 400: err('bad body'), 404: err('no such incident') } } },
-      '/api/stream': { get: { summary: `Server-sent events: alarm.ingested, incident.created, incident.updated, and hub-ops events; filtered by role. ${roles('stream.read')}`, ...secured, responses: { ...secured.responses, 200: { description: 'text/event-stream' } } } },
+      '/api/stream': { get: { summary: `Server-sent events: alarm.ingested, incident.created, incident.updated, and hub-ops events; filtered by role and site. Opened with ?ticket= (POST /api/stream/ticket). ${roles('stream.read')}`, parameters: [{ name: 'ticket', in: 'query', required: true, schema: { type: 'string' } }], ...secured, responses: { ...secured.responses, 200: { description: 'text/event-stream' } } } },
       '/api/sites': { get: { summary: 'Configured sites (any login)', ...secured, responses: { ...secured.responses, 200: json('{ sites: [...] }') } } },
       '/api/openapi.json': { get: { summary: 'This document (any login)', ...secured, responses: { ...secured.responses, 200: json('OpenAPI 3.0') } } },
       ...extra,

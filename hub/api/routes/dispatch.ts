@@ -10,6 +10,7 @@ import { getDispatch, listDispatches, type Dispatch } from '../../dispatch/dispa
 import { listOverdue } from '../../reports/overdue.ts';
 import type { UnitReport } from '../../dispatch/dispatcher.ts';
 import { opsDispatcher } from './units.ts';
+import { assertSite, incidentSite, maySeeSite, visibleItems } from '../site-scope.ts';
 
 export const dispatchBody = z.object({
   incident: z.string().min(1).max(64),
@@ -47,6 +48,7 @@ export function dispatchView(d: Dispatch, user: ApiUser) {
 }
 
 function visible(d: Dispatch, user: ApiUser): boolean {
+  if (!maySeeSite(user, d.site)) return false;
   if (COMMAND.has(user.role)) return true;
   if (user.role === 'unit') return d.unitId === user.unit;
   return !d.drill;
@@ -68,6 +70,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 
   app.post('/api/dispatches', requireRole('operator', 'commander'), async (c) => {
     const body = await jsonBody(c, dispatchBody);
+    assertSite(c.get('user'), await incidentSite(deps, body.incident), 'incident', body.incident);
     const sent = await opsDispatcher(deps).dispatch(body.incident, { actor: c.get('user').name, ...(body.units ? { units: body.units } : {}), ...(body.count ? { count: body.count } : {}) });
     return c.json({ dispatches: sent.map((d) => dispatchView(d, c.get('user'))) }, 201);
   });
@@ -77,6 +80,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const q = queryParams(c, z.object({ incident: z.string().min(1).max(64) }).strict());
     const inc = await deps.db.selectFrom('incidents').select(['id', 'site']).where('id', '=', q.incident).executeTakeFirst();
     if (!inc) throw new NotFoundError('incident', q.incident);
+    assertSite(c.get('user'), inc.site, 'incident', q.incident);
     const dispatcher = opsDispatcher(deps);
     const where = await dispatcher.locate(q.incident);
     const ranked = where ? await dispatcher.candidates(inc.site, where) : [];
@@ -87,6 +91,8 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     app.post(`/api/dispatches/:id/${path}`, requireRole('unit', 'commander'), async (c) => {
       const user = c.get('user');
       const actor = user.role === 'unit' ? { name: user.name, unit: user.unit ?? '\u0000' } : { name: user.name };
+      const d0 = await getDispatch(deps.db, c.req.param('id'));
+      if (d0) assertSite(user, d0.site, 'dispatch', d0.id);
       const d = await opsDispatcher(deps).report(c.req.param('id'), status as UnitReport, actor);
       return c.json({ dispatch: dispatchView(d, user) });
     });
@@ -103,7 +109,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 
   app.get('/api/overdue', requireRole('operator', 'commander', 'engineer'), async (c) => {
     const q = queryParams(c, z.object({ site: z.string().max(64).optional() }).strict());
-    const items = await listOverdue(deps.db, deps.clock.now(), q.site);
+    const items = visibleItems(c.get('user'), await listOverdue(deps.db, deps.clock.now(), q.site));
     return c.json({ overdue: items.map((i) => ({ ...i, dueAt: iso(i.dueAt), warnedAt: iso(i.warnedAt) })) });
   });
 }

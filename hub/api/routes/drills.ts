@@ -7,6 +7,9 @@ import { jsonBody, queryParams } from '../validate.ts';
 import type { Drill } from '../../drills/drill-store.ts';
 import type { DrillScheduler } from '../../drills/drill-scheduler.ts';
 import type {} from '../../dispatch/ops.ts';
+import { assertSite, oneSite } from '../site-scope.ts';
+import { getUnit } from '../../units/unit-store.ts';
+import { NotFoundError } from '../../store/not-found.ts';
 
 function drillsOf(deps: HubDeps): DrillScheduler {
   const d = deps.ops?.drills;
@@ -27,27 +30,31 @@ export function registerDrillRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 
   app.get('/api/drills/schedule', command, async (c) => {
     const q = queryParams(c, siteQuery);
-    return c.json({ drills: (await drillsOf(deps).schedule(q.site)).map(drillView) });
+    return c.json({ drills: (await drillsOf(deps).schedule(oneSite(c.get('user'), q.site))).map(drillView) });
   });
 
   app.get('/api/drills', command, async (c) => {
     const q = queryParams(c, z.object({ site: z.string().max(64).optional(), unit: z.string().max(64).optional(), month: z.string().regex(/^\d{4}-\d\d$/, 'must be YYYY-MM').optional() }).strict());
-    return c.json({ drills: (await drillsOf(deps).history({ ...(q.site ? { site: q.site } : {}), ...(q.unit ? { unitId: q.unit } : {}), ...(q.month ? { month: q.month } : {}) })).map(drillView) });
+    const site = oneSite(c.get('user'), q.site);
+    return c.json({ drills: (await drillsOf(deps).history({ ...(site ? { site } : {}), ...(q.unit ? { unitId: q.unit } : {}), ...(q.month ? { month: q.month } : {}) })).map(drillView) });
   });
 
   app.get('/api/drills/report/units', command, async (c) => {
     const q = queryParams(c, siteQuery);
-    return c.json({ units: (await drillsOf(deps).reportByUnit(q.site)).map((u) => ({ ...u, lastDrilledAt: iso(u.lastDrilledAt), nextDueBy: iso(u.nextDueBy) })) });
+    return c.json({ units: (await drillsOf(deps).reportByUnit(oneSite(c.get('user'), q.site))).map((u) => ({ ...u, lastDrilledAt: iso(u.lastDrilledAt), nextDueBy: iso(u.nextDueBy) })) });
   });
 
   app.get('/api/drills/report/months', command, async (c) => {
     const q = queryParams(c, siteQuery);
-    return c.json({ months: await drillsOf(deps).reportByMonth(q.site) });
+    return c.json({ months: await drillsOf(deps).reportByMonth(oneSite(c.get('user'), q.site)) });
   });
 
   app.post('/api/drills', command, async (c) => {
     const body = await jsonBody(c, z.object({ unit: z.string().min(1).max(64), at: z.iso.datetime({ offset: true }).optional() }).strict());
     const at = body.at ? Date.parse(body.at) : deps.clock.now();
+    const unit = await getUnit(deps.db, body.unit);
+    if (!unit) throw new NotFoundError('unit', body.unit);
+    assertSite(c.get('user'), unit.site, 'unit', body.unit);
     const d = await drillsOf(deps).scheduleManual(body.unit, at, c.get('user').name);
     return c.json({ drill: drillView(d) }, 201);
   });

@@ -1,8 +1,8 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { requireRole, type HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
-import { createReplayService, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
+import { createReplayService, ReplayBusyError, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
 
 declare module '../deps.ts' {
   interface HubDeps {
@@ -41,17 +41,35 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     maxSize: MAX_UPLOAD_BYTES,
     onError: (c) => c.json({ error: 'payload_too_large', message: `a clip may be at most ${MAX_UPLOAD_BYTES} bytes` }, 413),
   }), async (c) => {
-    const { name } = queryParams(c, z.object({ name: z.string().min(1).max(128) }).strict());
+    const { name, replace } = queryParams(c, z.object({ name: z.string().min(1).max(128), replace: z.enum(['true', 'false']).optional() }).strict());
     const target = service().uploadPath(name);
+    // A clip of the same name is not replaced unless asked: another engineer's runs may refer to it.
+    if (existsSync(target) && replace !== 'true') throw new HTTPException(409, { message: `a clip named ${path.basename(target)} exists; upload under another name, or add replace=true` });
     const body = c.req.raw.body;
     if (!body) throw new HTTPException(400, { message: 'the request has no body; send the clip bytes' });
+    // Uploads together stay under a quota (the replaced clip's bytes count as freed).
+    const room = service().uploadRoom() + (replace === 'true' && existsSync(target) ? statSync(target).size : 0);
+    const declared = Number(c.req.header('content-length') ?? NaN);
+    const message = `uploaded clips may take ${service().uploadQuotaBytes} bytes in all; delete some or ask for a larger quota`;
+    // Answered before the body is read: the connection is closed rather than the rest of a large body drained.
+    const refuse = () => c.json({ error: 'insufficient_storage', message }, 507, { connection: 'close' });
+    if (declared > room) return refuse();
+    class QuotaExceeded extends Error {}
     // Written beside the target and renamed, so that a half-sent clip never shows in the list.
     const partial = `${target}.part-${process.pid}-${Date.now()}`;
+    let received = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
+        done(received > room ? new QuotaExceeded(message) : null, chunk);
+      },
+    });
     try {
-      await pipeline(Readable.fromWeb(body as never), createWriteStream(partial));
+      await pipeline(Readable.fromWeb(body as never), count, createWriteStream(partial));
       await rename(partial, target);
     } catch (err) {
       await rm(partial, { force: true });
+      if (err instanceof QuotaExceeded) return refuse();
       throw err;
     }
     deps.logger.info('replay clip uploaded', { user: c.get('user').name, name: path.basename(target), bytes: statSync(target).size });
@@ -62,7 +80,13 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 
   app.post('/api/replay/runs', engineer, async (c) => {
     const body = await jsonBody(c, runBody);
-    const run = service().start(body.source, body.clip);
+    let run;
+    try {
+      run = service().start(body.source, body.clip);
+    } catch (err) {
+      if (err instanceof ReplayBusyError) throw new HTTPException(429, { message: err.message });
+      throw err;
+    }
     deps.logger.info('replay run queued', { user: c.get('user').name, id: run.id, clip: run.clip });
     return c.json({ run: runDto(run) }, 202);
   });

@@ -1,7 +1,8 @@
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requireRole, type HubEnv } from '../auth.ts';
-import type { HubDeps } from '../deps.ts';
+import type { ApiUser, HubDeps } from '../deps.ts';
+import { assertSite, incidentSite } from '../site-scope.ts';
 import { readJson } from '../validate.ts';
 import { ValidationError } from '../../../common/errors.ts';
 import { NotFoundError } from '../../store/not-found.ts';
@@ -22,16 +23,16 @@ function kindParam(value: string): ReportKind {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-async function incidentExists(deps: HubDeps, id: string): Promise<void> {
-  const row = await deps.db.selectFrom('incidents').select('id').where('id', '=', id).executeTakeFirst();
-  if (!row) throw new NotFoundError('incident', id);
+/** The incident exists and is of a site this login may see (else it is "not found"). */
+async function incidentExists(deps: HubDeps, id: string, user: ApiUser): Promise<void> {
+  assertSite(user, await incidentSite(deps, id), 'incident', id);
 }
 
 /** The plan's first (1 h) and written (2 h) reports of an incident. */
 export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/incidents/:id/reports', requireRole('operator', 'commander'), async (c) => {
     const id = c.req.param('id');
-    await incidentExists(deps, id);
+    await incidentExists(deps, id, c.get('user'));
     const list = await reportsOf(deps).deadlines(id);
     return c.json({ incident: id, deadlines: list.map((d) => ({ ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) })) });
   });
@@ -39,14 +40,14 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/incidents/:id/reports/:kind/draft', requireRole('operator', 'commander'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    await incidentExists(deps, id);
+    await incidentExists(deps, id, c.get('user'));
     return c.json(await reportsOf(deps).draft(id, kind));
   });
 
   app.get('/api/incidents/:id/reports/:kind', requireRole('operator', 'commander'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    await incidentExists(deps, id);
+    await incidentExists(deps, id, c.get('user'));
     const r = await reportsOf(deps).submitted(id, kind);
     if (!r) throw new NotFoundError(`${kind} report of incident`, id);
     return c.json({ incident: id, kind, submittedAt: iso(r.submittedAt), submittedBy: r.submittedBy, body: r.body });
@@ -55,7 +56,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.put('/api/incidents/:id/reports/:kind', requireRole('operator', 'commander'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    await incidentExists(deps, id);
+    await incidentExists(deps, id, c.get('user'));
     // The report service checks the body against the report kind's own schema.
     const d = await reportsOf(deps).submit(id, kind, await readJson(c), c.get('user').name);
     return c.json({ incident: id, deadline: { ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) } });

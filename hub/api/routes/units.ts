@@ -10,6 +10,7 @@ import { getUnit, setUnitRoster, setUnitStatus, type Unit } from '../../units/un
 import { listDispatches } from '../../dispatch/dispatch-store.ts';
 import type { Dispatcher } from '../../dispatch/dispatcher.ts';
 import { dispatchView } from './dispatch.ts';
+import { assertSite, maySeeSite, visibleItems } from '../site-scope.ts';
 import type {} from '../../dispatch/ops.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
@@ -46,7 +47,7 @@ function ownUnit(c: Context<HubEnv>, id: string): void {
 export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/units', requireRole('operator', 'commander', 'engineer'), async (c) => {
     const q = queryParams(c, listQuery);
-    const list = await opsDispatcher(deps).units(q.site);
+    const list = q.site && !maySeeSite(c.get('user'), q.site) ? [] : visibleItems(c.get('user'), await opsDispatcher(deps).units(q.site));
     const filtered = q.ready === undefined ? list : list.filter((u) => u.readiness.ready === (q.ready === 'true'));
     return c.json({ units: filtered.map((u) => ({ ...unitView(u, opsDispatcher(deps)) })) });
   });
@@ -58,6 +59,7 @@ export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const unit = await getUnit(deps.db, id);
     if (!unit) throw new NotFoundError('unit', id);
     const user = c.get('user');
+    assertSite(user, unit.site, 'unit', id);
     // Operators and engineers never see drills; the unit sees its drill order as a plain order.
     const hidesDrills = user.role === 'operator' || user.role === 'engineer';
     const active = (await listDispatches(deps.db, { unitId: id, active: true })).filter((d) => !(hidesDrills && d.drill));
@@ -70,6 +72,7 @@ export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const body = await jsonBody(c, statusBody);
     const unit = await getUnit(deps.db, id);
     if (!unit) throw new NotFoundError('unit', id);
+    assertSite(c.get('user'), unit.site, 'unit', id);
     const active = await listDispatches(deps.db, { unitId: id, active: true, drill: false });
     if (active.length) throw new HTTPException(409, { message: `unit ${id} has ${active.length} active dispatch(es); release them first` });
     const now = deps.clock.now();
@@ -84,6 +87,7 @@ export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const body = await jsonBody(c, rosterBody);
     const unit = await getUnit(deps.db, id);
     if (!unit) throw new NotFoundError('unit', id);
+    assertSite(c.get('user'), unit.site, 'unit', id);
     const now = deps.clock.now();
     await setUnitRoster(deps.db, id, body.roster, now);
     await appendAudit(deps.db, { atMs: now, actor: c.get('user').name, action: 'unit.roster', entity: 'unit', entityId: id, data: body.roster });

@@ -79,7 +79,7 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
     db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: 'x'.repeat(48), tokenTtlS: 3600, bodyLimitBytes: 65536 },
     sites: [site], siteFiles: { [site.site.id]: DEMO_SITE_FILE },
-    auth: { login: async (name, password) => (password === PASSWORD ? USERS[name] ?? null : null) },
+    auth: { login: async (name, password) => (password === PASSWORD ? USERS[name] ?? null : null), current: (name) => (USERS[name] ? { ...USERS[name]!, credential: '' } : null) },
     incidents,
     health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
     nc,

@@ -91,7 +91,7 @@ import { silentLogger } from '../../../common/log.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
-import { issueToken } from '../../../hub/api/auth.ts';
+import { startSession } from '../../../hub/api/sessions.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
 import { createOps } from '../../../hub/dispatch/ops.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
@@ -118,7 +118,7 @@ export async function opsApp(siteCfg: SiteConfig, start: number, options: { dial
   } as unknown as HubDeps;
   const app = createHubApp(deps);
   // A fresh token at the hub's own time: the fake clock jumps hours ahead in some tests.
-  const as = async (user: ApiUser) => (await issueToken(user, SECRET, clock.now(), 3600)).token;
+  const as = async (user: ApiUser) => (await startSession(deps, user)).token;
   const call = async (user: ApiUser | null, method: string, url: string, body?: unknown) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (user) headers.authorization = `Bearer ${await as(user)}`;
