@@ -1,12 +1,14 @@
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { sign, verify } from 'hono/jwt';
-import { ROLES, ROLE_MATRIX, type Permission, type Role } from './roles.ts';
+import { ROLES, ROLE_MATRIX, roleHas, type Permission, type Role } from './roles.ts';
 import type { ApiUser } from './deps.ts';
+import type { Locale } from '../../common/config/local-names.ts';
 
 export { ROLES, ROLE_MATRIX, type Role, type Permission };
 
-export type HubEnv = { Variables: { user: ApiUser } };
+/** `locale`: the language of this request's messages (the user's choice, sent as Accept-Language, or `?lang=`). */
+export type HubEnv = { Variables: { user: ApiUser; locale: Locale } };
 
 /** The algorithm is fixed on both sides: a token naming another `alg` is refused. */
 const ALG = 'HS256' as const;
@@ -66,8 +68,8 @@ export function authenticate(secret: string, options: { queryTokenPaths?: readon
   };
 }
 
-/** Lets the request through when the login's role is listed (admin always is). */
-export function requireRole(...roles: Role[]): MiddlewareHandler<HubEnv> {
+/** Lets the request through when the login's role is listed (admin always is). Routes use can(): one role matrix. */
+function requireRole(...roles: Role[]): MiddlewareHandler<HubEnv> {
   for (const r of roles) if (!ROLES.includes(r)) throw new Error(`requireRole: unknown role ${r}`);
   const allowed = new Set<Role>([...roles, 'admin']);
   return async function checkRole(c, next) {
@@ -83,5 +85,5 @@ export function can(permission: Permission): MiddlewareHandler<HubEnv> {
 }
 
 export function hasPermission(user: ApiUser, permission: Permission): boolean {
-  return user.role === 'admin' || (ROLE_MATRIX[permission] as readonly Role[]).includes(user.role);
+  return roleHas(user.role, permission);
 }

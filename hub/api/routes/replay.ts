@@ -8,17 +8,11 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { requireRole, type HubEnv } from '../auth.ts';
+import { can, type HubEnv } from '../auth.ts';
+import { ApiError } from '../../service-errors.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
-import { createReplayService, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
-
-declare module '../deps.ts' {
-  interface HubDeps {
-    /** engineers' replay runner; created on first use with a work folder under the OS temp dir when absent */
-    replay?: ReplayService;
-  }
-}
+import type { ReplayRun, ReplayService } from '../../replay/replay-service.ts';
 
 /** A clip of a few minutes of 1080p H.264 fits; anything bigger belongs on the command line. */
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
@@ -32,8 +26,12 @@ function runDto(run: ReplayRun, after = 0) {
 }
 
 export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  const engineer = requireRole('engineer');
-  const service = () => (deps.replay ??= createReplayService({ clock: deps.clock, logger: deps.logger, workDir: path.join(tmpdir(), `vigil-replay-${process.pid}`) }));
+  const engineer = can('replay.use');
+  // Built by the host (hub-node) and read per request: a test may stand in its own runner.
+  const service = (): ReplayService => {
+    if (!deps.replay) throw new ApiError(503, 'unavailable', 'replay is not running on this hub', 'error.not_running', { service: 'replay' });
+    return deps.replay;
+  };
 
   app.get('/api/replay/clips', engineer, (c) => c.json({ clips: service().clips() }));
 

@@ -20,8 +20,10 @@ import { createIngest, type Ingest } from '../../../hub/ingest/ingest.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
 import { NODE_ROUTE_MODULES } from '../../../hub/node-routes.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
-import { createOps, type OpsRuntime } from '../../../hub/dispatch/ops.ts';
+import { createOps, type OpsRuntime } from '../../../hub/ops.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
+import { createLiveState } from '../../../hub/live/live-state.ts';
+import { startLiveFeed } from '../../../hub/live/live-feed.ts';
 
 export const DEMO_SITE_FILE = path.resolve(import.meta.dirname, '../../../fixtures/sites/demo.yaml');
 export const PASSWORD = 'test-password-1';
@@ -73,9 +75,12 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
   const events = createHubEvents({ now: () => clock.now() });
   const incidents = createIncidentService({ db: store.db, dialect: 'sqlite', clock, events });
   // Dispatch waits for an operator in these tests (no automatic sends), and no drills start by themselves.
-  const ops: OpsRuntime = createOps({ db: store.db, clock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false } });
+  const ops: OpsRuntime = createOps({ db: store.db, dialect: 'sqlite', clock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false } });
   await ops.start();
+  const live = createLiveState({ sites: [site], clock });
+  const feed = startLiveFeed(nc, live, silentLogger);
   const deps: HubDeps = {
+    live,
     db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: 'x'.repeat(48), tokenTtlS: 3600, bodyLimitBytes: 65536 },
     sites: [site], siteFiles: { [site.site.id]: DEMO_SITE_FILE },
@@ -85,7 +90,7 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
     nc,
     ops,
   };
-  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000 });
+  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000, policies: ops.policies });
   await ingest.start();
   const app = createHubApp(deps, { extraRoutes: NODE_ROUTE_MODULES });
   const server: ServerType = await new Promise((resolve) => { const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
@@ -97,6 +102,7 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
     },
     async close() {
       await ingest.stop();
+      feed.stop();
       await ops.stop();
       // Open SSE streams would hold close() forever.
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

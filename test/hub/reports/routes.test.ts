@@ -13,11 +13,18 @@ describe('reports API', () => {
   });
   afterAll(async () => { await t?.close(); });
 
-  it('shows the deadlines and a pre-filled draft', async () => {
+  it('starts the deadlines when a commander activates the plan, and shows a pre-filled draft', async () => {
+    expect((await t.call(USERS.operator, 'GET', `/api/incidents/${id}/reports`)).body.deadlines).toEqual([]);
+    t.clock.advance(5 * 60_000);
+    const activatedAt = t.clock.now();
+    expect((await t.call(USERS.operator, 'POST', `/api/incidents/${id}/plan`, { level: 'IV' })).status).toBe(403);
+    expect(await t.call(USERS.commander, 'POST', `/api/incidents/${id}/plan`, { level: 'V' })).toMatchObject({ status: 400, body: { field: 'level' } });
+    const act = await t.call(USERS.commander, 'POST', `/api/incidents/${id}/plan`, { level: 'IV', note: 'crowding at the hall' });
+    expect(act).toMatchObject({ status: 200, body: { incident: { plan: { state: 'activated', level: 'IV', activatedBy: 'chris', note: 'crowding at the hall', activatedAt: new Date(activatedAt).toISOString() } } } });
     const d = await t.call(USERS.operator, 'GET', `/api/incidents/${id}/reports`);
     expect(d.status).toBe(200);
     expect(d.body.deadlines.map((x: { kind: string; dueAt: string }) => [x.kind, x.dueAt])).toEqual([
-      ['first', new Date(T0 + 3_600_000).toISOString()], ['written', new Date(T0 + 7_200_000).toISOString()],
+      ['first', new Date(activatedAt + 3_600_000).toISOString()], ['written', new Date(activatedAt + 7_200_000).toISOString()],
     ]);
     const draft = await t.call(USERS.commander, 'GET', `/api/incidents/${id}/reports/first/draft`);
     expect(draft.status).toBe(200);
