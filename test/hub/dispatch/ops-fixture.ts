@@ -5,6 +5,8 @@ import path from 'node:path';
 import { Migrator, sql } from 'kysely';
 import { folderMigrationProvider } from '../../../hub/store/migrate.ts';
 import { siteSchema, type SiteConfig, type UnitConfig } from '../../../common/config/site.ts';
+import type { Alarm } from '../../../common/alarm.ts';
+import { storeAndCorrelate } from '../../../hub/incidents/correlator.ts';
 import { createDatabase, migrateToLatest, type HubDatabase } from '../../../hub/store/database.ts';
 
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -162,4 +164,27 @@ export function dispatchServices(o: { db: Kysely<Database>; clock: Clock; events
 /** An incident.created / incident.updated summary, as the correlator would emit it. */
 export function summaryOf(over: Partial<IncidentSummary> & { id: string }): IncidentSummary {
   return { site: 'metro', zone: 'hall', kind: 'crowd.density', status: 'open', severity: 'critical', alarmCount: 1, escalationLevel: 0, outcome: 'dispatch', assignedRole: 'operator', planLevel: null, acknowledged: false, ...over };
+}
+
+/** What hub ingest does with a batch: store and correlate under the site policies, then emit the events after the commit. */
+export async function ingestAlarms(t: { h: HubDatabase; events: HubEvents; ops: { policies: import('../../../hub/alarms/alarm-policy.ts').AlarmPolicies } }, alarms: readonly Alarm[], receivedAtMs: number) {
+  const r = await t.h.db.transaction().execute((trx) => storeAndCorrelate(trx, alarms.map((alarm) => ({ alarm, receivedAtMs })), { windowMs: 120_000, dialect: t.h.dialect, policies: t.ops.policies }));
+  for (const e of r.events) t.events.emit(e.type, e.data as never, { site: e.site });
+  return r;
+}
+
+let testAlarmSeq = 0;
+/** A valid alarm of the metro test site; override what the test is about. */
+export function metroAlarm(over: Partial<Alarm> & { at: number }): Alarm {
+  const { at, ...rest } = over;
+  const id = `ta-${++testAlarmSeq}-${randomUUID().slice(0, 8)}`;
+  const kind = rest.kind ?? 'crowd.density';
+  return {
+    v: 1, id, kind, state: 'raised', severity: 'warning', site: 'metro', camera: 'cam1', zone: kind === 'crowd.density' ? 'hall' : null, episode: `ep-${id}`,
+    capturedAt: new Date(at).toISOString(), mediaTime: null, edge: 'e1',
+    ...(kind === 'crowd.density' ? { crowd: { count: 110, density: 2.2, los: 'E', method: 'detections', confidence: 0.9, trendPerMin: 0.1, etaNextThresholdS: null, level: 'warning', threshold: 2, areaM2: 50 } } : {}),
+    ...(kind.startsWith('sensor.') ? { sensor: { sensorId: rest.camera ?? 'cam1', type: kind.slice(7), source: 'onvif' } } : {}),
+    ...(kind.startsWith('camera.') ? { health: { reason: 'no frames' } } : {}),
+    ...rest,
+  } as Alarm;
 }
