@@ -95,7 +95,7 @@ export class AlarmHandling {
     if (ids.length) this.#o.events.emit('alarm.acknowledged', { ids, incidentId, actor: actor.name, site: row.site }, { site: row.site });
     this.#o.events.emit('incident.updated', { incident: toSummary(row), change: 'acknowledged', actor: actor.name }, { site: row.site });
     if (row.status === 'open') {
-      await this.#o.incidents.transition(incidentId, 'acknowledged', actor.name, note ?? 'all alarms acknowledged').catch((err: unknown) => {
+      await this.#o.incidents.transition(incidentId, 'acknowledged', actor.name, note ?? undefined).catch((err: unknown) => {
         // Someone moved it on meanwhile (a dispatch); the acknowledgement stands.
         this.#log.info('incident not moved to acknowledged', { incident: incidentId, err: errorMessage(err) });
       });

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { sign, verify } from 'hono/jwt';
 import { ROLES, ROLE_MATRIX, roleHas, type Permission, type Role } from './roles.ts';
 import type { ApiUser } from './deps.ts';
-import type { Locale } from '../../common/config/local-names.ts';
+import type { Locale } from '../../common/locale.ts';
 
 export { ROLES, ROLE_MATRIX, type Role, type Permission };
 

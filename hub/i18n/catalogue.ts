@@ -1,9 +1,9 @@
-import type { Locale } from '../../common/config/local-names.ts';
+import type { Locale } from '../../common/locale.ts';
 import { formatMessage, type MessageParams } from './format.ts';
 import { en, type MessageKey } from './en.ts';
 import { zhCN } from './zh-CN.ts';
 
-export { LOCALES, type Locale } from '../../common/config/local-names.ts';
+export { LOCALES, type Locale } from '../../common/locale.ts';
 export type { MessageKey, MessageParams };
 
 /** Every locale's catalogue. zh-CN is typed against en: a key missing from either fails the build. */

@@ -1,4 +1,4 @@
-import type { Locale } from '../../common/config/local-names.ts';
+import type { Locale } from '../../common/locale.ts';
 
 /**
  * Times as people on site read them: in the site's time zone (never the

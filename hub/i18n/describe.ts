@@ -1,4 +1,4 @@
-import { localName, type Locale } from '../../common/config/local-names.ts';
+import { localName, type Locale } from '../../common/locale.ts';
 import type { Translator } from './catalogue.ts';
 
 /**
@@ -99,7 +99,9 @@ export function alarmMessage(t: Translator, site: SiteLike | undefined, a: Alarm
   }
   if (a.kind.startsWith('camera.')) {
     const camera = sourceName(site, a.camera, t.locale);
-    return a.state === 'raised' ? t.t('alarm.camera', { camera, reason: kindLabel(t, a.kind) + (a.health?.reason ? ` (${a.health.reason})` : '') }) : t.t('alarm.camera.cleared', { camera });
+    // The edge's reason is English text: it adds detail for English readers only.
+    const detail = a.health?.reason && t.locale === 'en' ? ` (${a.health.reason})` : '';
+    return a.state === 'raised' ? t.t('alarm.camera', { camera, reason: kindLabel(t, a.kind) + detail }) : t.t('alarm.camera.cleared', { camera });
   }
   if (a.kind.startsWith('sensor.')) {
     return t.t('alarm.sensor', { sensor: sourceName(site, a.sensor?.sensorId ?? a.camera, t.locale), state: a.state });

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Severity } from '../../common/alarm.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import type { NotifyEvent } from '../../common/config/alarm-policy.ts';
-import { LOCALES } from '../../common/config/local-names.ts';
+import { LOCALES } from '../../common/locale.ts';
 import type { SiteConfig } from '../../common/config/site.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';

@@ -54,7 +54,8 @@ export class PlanService {
     const auto = (inc: IncidentSummary) => {
       if (inc.planLevel !== null) return;
       const level = this.#o.policies.forSite(inc.site).autoActivation(inc.severity as 'info' | 'warning' | 'critical');
-      if (level) this.#track(this.activate(inc.id, { level, note: `${inc.severity} ${inc.kind}: activated by the site's alarm policy` }, POLICY, { auto: true }));
+      // No note: who activated it (system:policy) says why, in any language.
+      if (level) this.#track(this.activate(inc.id, { level }, POLICY, { auto: true }));
     };
     this.#offs.push(this.#o.events.on('incident.created', (e) => auto(e.data.incident)));
     this.#offs.push(this.#o.events.on('incident.updated', (e) => { if (e.data.change === 'escalated') auto(e.data.incident); }));

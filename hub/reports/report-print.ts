@@ -1,4 +1,4 @@
-import type { Locale } from '../../common/config/local-names.ts';
+import type { Locale } from '../../common/locale.ts';
 import { translator } from '../i18n/catalogue.ts';
 import { formatDateTime } from '../i18n/dates.ts';
 import { kindLabel, planLevelLabel, severityLabel, statusLabel } from '../i18n/describe.ts';

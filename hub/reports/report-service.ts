@@ -11,7 +11,7 @@ import { listDispatches } from '../dispatch/dispatch-store.ts';
 import { readIncident } from '../dispatch/incident-port.ts';
 import { REPORT_KINDS, reportDueAt, type ReportKind } from './deadlines.ts';
 import { parseReportBody, type ReportBody } from './report-body.ts';
-import { localName, type Locale } from '../../common/config/local-names.ts';
+import { localName, type Locale } from '../../common/locale.ts';
 import { translator } from '../i18n/catalogue.ts';
 import { formatDateTime } from '../i18n/dates.ts';
 import { alarmMessage, kindLabel, placeOf, planLevelLabel, severityLabel, siteLike, statusLabel } from '../i18n/describe.ts';
@@ -190,7 +190,7 @@ export class ReportService {
       : '';
     const plan = inc.plan_activated_at_ms === null
       ? t.t('report.draft.planNone')
-      : t.t('report.draft.plan', { time: when(Number(inc.plan_activated_at_ms)), by: inc.plan_activated_by ?? '', level: planLevelLabel(t, inc.plan_level) });
+      : t.t('report.draft.plan', { time: when(Number(inc.plan_activated_at_ms)), by: inc.plan_activated_by === 'system:policy' ? t.t('report.byPolicy') : inc.plan_activated_by ?? '', level: planLevelLabel(t, inc.plan_level) });
     const body: ReportBody = {
       situation: t.t('report.draft.situation', {
         time: when(Number(inc.opened_at_ms)), place: placeOf(t, site, inc.site, inc.zone || null, camera),

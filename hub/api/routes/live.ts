@@ -87,6 +87,6 @@ export function registerLiveRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 }
 
 function camerasOf(deps: HubDeps) {
-  if (!deps.cameras) throw new ApiError(503, 'live_unavailable', 'the live view is not configured on this hub', 'error.live_unavailable', { camera: '', reason: 'liveView' });
+  if (!deps.cameras) throw new ApiError(503, 'live_unavailable', 'the live view is not configured on this hub (liveView)', 'error.live_not_configured');
   return deps.cameras;
 }

@@ -5,7 +5,7 @@ import { readJson } from '../validate.ts';
 import { opsOf } from '../ops-of.ts';
 import { iso } from '../views.ts';
 import { ValidationError } from '../../../common/errors.ts';
-import { localName } from '../../../common/config/local-names.ts';
+import { localName } from '../../../common/locale.ts';
 import { NotFoundError } from '../../store/not-found.ts';
 import { REPORT_KINDS, type ReportKind } from '../../reports/deadlines.ts';
 import { renderReportHtml } from '../../reports/report-print.ts';
