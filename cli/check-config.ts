@@ -8,6 +8,8 @@ import { loadHubConfig, resolveHubSettings } from '../common/config/hub.ts';
 import { checkConfig, resolveFrom } from '../common/config/load.ts';
 import { createDispatchPolicy, type DispatchPolicyInput } from '../hub/dispatch/policy.ts';
 import { drillsConfigSchema } from '../hub/drills/planner.ts';
+import { notificationsConfigSchema, resolveWebhooks } from '../hub/notify/webhook-config.ts';
+import { createAlarmPolicies } from '../hub/alarms/alarm-policy.ts';
 
 /**
  * `vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only]`: validates any
@@ -57,7 +59,10 @@ export function checkConfigFile(file: string, kind?: ConfigKind, schemaOnly = fa
       // The hub-ops blocks have their own schemas, checked here as at start-up.
       createDispatchPolicy((h.dispatch ?? {}) as DispatchPolicyInput, `${file} (dispatch)`);
       checkConfig(drillsConfigSchema, h.drills ?? {}, `${file} (drills)`);
-      for (const siteFile of siteFiles) loadSiteConfig(siteFile);
+      const hooks = checkConfig(notificationsConfigSchema, h.notifications ?? {}, `${file} (notifications)`).webhooks;
+      if (!schemaOnly) resolveWebhooks(h.notifications, file);
+      // Each site's alarm policy may only name webhooks this hub defines.
+      createAlarmPolicies(siteFiles.map((f) => loadSiteConfig(f)), { webhooks: new Set(hooks.map((w) => w.id)) });
       return { kind: k, summary: `hub: ${'sqlite' in h.database ? 'sqlite' : 'postgres'}, ${siteFiles.length} sites, ${h.users.length} users` };
     }
   }
