@@ -16,19 +16,19 @@ function sources(dir: string): string[] {
   return out;
 }
 
-/** Every relative import of a module, type-only ones included: a cycle of types still ties two modules together. */
-export function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
+/** Every relative import of a module, type-only ones and declaration merging included: a cycle of types still ties two modules together. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const specs = new Set<string>();
   for (const m of text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s+['"](\.[^'"]+)['"]/gm)) specs.add(m[1]!);
   for (const m of text.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm)) specs.add(m[1]!);
+  for (const m of text.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) specs.add(m[1]!);
   for (const m of text.matchAll(/declare\s+module\s+['"](\.[^'"]+)['"]/g)) specs.add(m[1]!);
   return [...specs].map((s) => path.resolve(path.dirname(file), s));
 }
 
-/** Strongly connected components with more than one module (or a module importing itself), by Tarjan's algorithm. */
-export function importCycles(files: readonly string[]): string[][] {
-  const graph = new Map(files.map((f) => [f, importsOf(f).filter((t) => t.startsWith(HUB))]));
+/** Strongly connected components of more than one module, or a module that imports itself (Tarjan). */
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();
@@ -47,26 +47,39 @@ export function importCycles(files: readonly string[]): string[][] {
       const comp: string[] = [];
       let w: string;
       do { w = stack.pop()!; on.delete(w); comp.push(w); } while (w !== v);
-      if (comp.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(comp.map((f) => path.relative(ROOT, f)).sort());
+      if (comp.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(comp.sort());
     }
   };
-  for (const f of graph.keys()) if (!idx.has(f)) visit(f);
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v);
   return out;
 }
 
 describe('hub/ module graph', () => {
   it('has no import cycle (type-only imports and declaration merging included)', () => {
-    expect(importCycles(sources(HUB))).toEqual([]);
+    const graph = new Map(sources(HUB).map((f) => [f, importsOf(f).filter((t) => t.startsWith(HUB))]));
+    expect(cycles(graph).map((c) => c.map((f) => path.relative(ROOT, f)))).toEqual([]);
   });
 
-  it('finds a cycle when there is one (the detector itself is checked)', () => {
-    const a = path.join(HUB, '__a.ts');
-    const b = path.join(HUB, '__b.ts');
-    const fake = new Map([[a, [b]], [b, [a]]]);
-    // Same algorithm over a hand-made graph: two modules importing each other form one component.
-    const comps: string[][] = [];
-    const seen = new Set<string>();
-    for (const [v, ws] of fake) for (const w of ws) if (fake.get(w)?.includes(v) && !seen.has(v)) { seen.add(v); seen.add(w); comps.push([v, w]); }
-    expect(comps).toHaveLength(1);
+  it('finds cycles when there are some: the detector itself is checked', () => {
+    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['d']], ['e', ['a']]]);
+    expect(cycles(g)).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+});
+
+describe('one role matrix', () => {
+  it('every API route checks a permission of ROLE_MATRIX (no role lists written into routes)', () => {
+    const routeFiles = [...sources(path.join(HUB, 'api/routes')), path.join(HUB, 'dashboard/serve.ts')];
+    const inline = routeFiles.filter((f) => /requireRole\s*\(/.test(readFileSync(f, 'utf8')));
+    expect(inline.map((f) => path.relative(ROOT, f))).toEqual([]);
+    // Each route handler registered under /api goes through can(...) (login and health are public).
+    const unchecked: string[] = [];
+    for (const f of routeFiles) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/app\.(get|post|put|patch|delete)\(\s*[`'"](\/api\/[^`'"]*)[`'"]\s*,\s*([^,(]+)/g)) {
+        const [, method, route, first] = m;
+        if (route === '/api/login' || route === '/api/health' || route === '/api/me' || route === '/api/openapi.json' || route === '/api/sites') continue;
+        if (!/^(can|read|command|engineer)$/.test(first!.trim()) && !first!.trim().startsWith('can')) unchecked.push(`${method} ${route} (${path.relative(ROOT, f)})`);
+      }
+    }
+    expect(unchecked).toEqual([]);
   });
 });
