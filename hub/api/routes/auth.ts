@@ -5,6 +5,7 @@ import { issueToken, type HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody } from '../validate.ts';
 import { createLoginLimiter } from '../login-limiter.ts';
+import { translator } from '../../i18n/catalogue.ts';
 
 export const loginBody = z.object({
   name: z.string().min(1).max(128),
@@ -18,7 +19,7 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const wait = limiter.lockedFor(body.name);
     if (wait > 0) {
       deps.logger.warn('login refused: too many failures', { user: body.name });
-      return c.json({ error: 'too_many_attempts', message: `too many failed logins for ${body.name}; try again in ${Math.ceil(wait / 1000)} s` }, 429, { 'retry-after': String(Math.ceil(wait / 1000)) });
+      return c.json({ error: 'too_many_attempts', message: translator(c.get('locale')).t('error.too_many_attempts', { name: body.name, seconds: String(Math.ceil(wait / 1000)) }) }, 429, { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
     const user = await deps.auth.login(body.name, body.password);
     if (!user) {

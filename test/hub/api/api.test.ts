@@ -210,6 +210,20 @@ describe('secure defaults', () => {
     expect(r.status).toBe(404);
     expect((await body(r)).error).toBe('not_found');
   });
+  it('answers errors in the request\'s language, with the same codes and fields', async () => {
+    const zh = { 'accept-language': 'zh-CN,zh;q=0.9' };
+    const nf = await body(await h.req('/api/incidents/nope', { as: 'olga', headers: zh }));
+    expect(nf).toEqual({ error: 'not_found', message: '找不到事件 nope' });
+    const bad = await body(await h.req('/api/alarms?limit=abc', { as: 'olga', headers: zh }));
+    expect(bad.field).toBe('limit');
+    expect(bad.message).toMatch(/^limit：.*[\u4e00-\u9fff]/);
+    const forbidden = await body(await h.req('/api/dead-letters', { as: 'olga', headers: zh }));
+    expect(forbidden).toEqual({ error: 'forbidden', message: '角色 值班员 无权执行此操作' });
+    expect((await body(await h.req('/api/alarms', { headers: zh }))).message).toBe('需要登录，或令牌无效、已过期');
+    expect((await body(await h.req('/api/nothing-here?lang=zh-CN', { as: 'ada' }))).message).toBe('没有 GET /api/nothing-here 这个接口');
+    // English when the request asks for nothing else: the messages tools and logs know.
+    expect((await body(await h.req('/api/incidents/nope', { as: 'olga' }))).message).toBe('incident nope not found');
+  });
   it('serves an OpenAPI document and Prometheus metrics', async () => {
     const doc = await body(await h.req('/api/openapi.json', { as: 'olga' }));
     expect(doc.openapi).toBe('3.0.3');

@@ -138,8 +138,9 @@ export async function opsApp(siteCfg: SiteConfig, start: number, options: { dial
     const res = await app.request(url, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
     return { status: res.status, body: (await res.json()) as any };
   };
+  const authHeaders = async (user: ApiUser) => ({ authorization: `Bearer ${await as(user)}` });
   return {
-    h, clock, events, incidents, publisher, ops, app, call, deps,
+    h, clock, events, incidents, publisher, ops, app, call, deps, authHeaders,
     async close() { await ops.stop(); await h.cleanup(); },
   };
 }

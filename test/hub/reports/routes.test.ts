@@ -35,6 +35,24 @@ describe('reports API', () => {
     expect((await t.call(USERS.unit1, 'GET', `/api/incidents/${id}/reports`)).status).toBe(403);
   });
 
+  it('drafts and prints the report in the plan\'s headings, in Chinese or English, times in the site\'s zone', async () => {
+    const zh = await t.call(USERS.operator, 'GET', `/api/incidents/${id}/reports/first/draft`, undefined, 'zh-CN');
+    expect(zh.body.locale).toBe('zh-CN');
+    expect(zh.body.body.situation).toMatch(/Metro，区域 hall.*人群密度.*预案已启动|启动预案/s);
+    expect(zh.body.body.whatHappened).toMatch(/人群密度报警（警告）：hall：4.5 人\/平方米/);
+    const printed = await t.app.request(`/api/incidents/${id}/reports/first/print?lang=zh-CN`, { headers: await t.authHeaders(USERS.operator) });
+    expect(printed.status).toBe(200);
+    expect(printed.headers.get('content-type')).toMatch(/text\/html/);
+    expect(printed.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await printed.text();
+    for (const heading of ['时间和地点', '事件经过', '涉及人员及伤亡情况', '原因', '发展趋势', '已采取的措施及效果', '下一步工作']) expect(html).toContain(heading);
+    expect(html).toContain('<html lang="zh-CN">');
+    const en = await (await t.app.request(`/api/incidents/${id}/reports/first/print?lang=en`, { headers: await t.authHeaders(USERS.operator) })).text();
+    for (const heading of ['Time and place', 'What happened', 'People involved and casualties', 'Cause', 'Trend', 'Measures taken and their effect', 'Next steps']) expect(en).toContain(heading);
+    // The site is in UTC here: the activation time printed is the UTC wall time.
+    expect(en).toMatch(/Plan activated: Level IV \(general\) · 03\/06\/2026, 10:05:00/);
+  });
+
   it('accepts a report, naming the bad field otherwise, and flags a late one', async () => {
     const bad = await t.call(USERS.commander, 'PUT', `/api/incidents/${id}/reports/first`, { situation: 'x', whatHappened: 'y', people: { casualties: -1 } });
     expect(bad).toMatchObject({ status: 400, body: { field: 'people.casualties' } });
