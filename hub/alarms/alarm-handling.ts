@@ -3,6 +3,7 @@ import type { Clock } from '../../common/clock.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import type { Actor } from '../actor.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 import type { HubEvents } from '../events.ts';
 import { GATHERING } from '../incidents/lifecycle.ts';
 import { toSummary } from '../incidents/incident-view.ts';
@@ -31,12 +32,13 @@ export interface AlarmHandlingOptions {
 export class AlarmHandling {
   readonly #o: Readonly<AlarmHandlingOptions>;
   readonly #log: Logger;
-  readonly #pending = new Set<Promise<unknown>>();
+  readonly #work: BackgroundWork;
   #offs: (() => void)[] = [];
 
   constructor(options: AlarmHandlingOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'alarm-handling' });
+    this.#work = backgroundWork((err) => this.#log.error('alarm handling failed', { err: errorMessage(err) }));
   }
 
   start(): void {
@@ -51,7 +53,7 @@ export class AlarmHandling {
   }
 
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
   /** Acknowledges one alarm; acknowledging it again changes nothing. */
@@ -133,8 +135,7 @@ export class AlarmHandling {
   }
 
   #track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.#log.error('alarm handling failed', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
 }
 

@@ -5,6 +5,7 @@ import type { SiteConfig } from '../../common/config/site.ts';
 import { TransitionError, ValidationError, errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import type { Actor } from '../actor.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 import type { HubEvents } from '../events.ts';
 import type { Database } from '../store/schema.ts';
 import type { SuppressionType } from '../store/schema-ops.ts';
@@ -54,12 +55,13 @@ export class SuppressionService {
   readonly #log: Logger;
   readonly #sites: ReadonlyMap<string, SiteConfig>;
   readonly #timers = new Map<string, TimerHandle>();
-  readonly #pending = new Set<Promise<unknown>>();
+  readonly #work: BackgroundWork;
   #stopped = true;
 
   constructor(options: SuppressionServiceOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'shelving' });
+    this.#work = backgroundWork((err) => this.#log.error('shelf expiry failed', { err: errorMessage(err) }));
     this.#sites = new Map(options.sites.map((s) => [s.site.id, s]));
   }
 
@@ -75,7 +77,7 @@ export class SuppressionService {
   }
 
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
   /** Active shelves and out-of-service marks, newest first. */
@@ -170,9 +172,7 @@ export class SuppressionService {
     this.#timers.get(s.id)?.cancel();
     this.#timers.set(s.id, this.#o.clock.setTimeout(() => {
       this.#timers.delete(s.id);
-      const p = this.#end(s.id, SYSTEM, s.untilMs!).catch((err) => this.#log.error('shelf expiry failed', { id: s.id, err: errorMessage(err) }));
-      const t = p.finally(() => this.#pending.delete(t));
-      this.#pending.add(t);
+      this.#work.track(this.#end(s.id, SYSTEM, s.untilMs!));
     }, Math.max(0, s.untilMs - this.#o.clock.now())));
   }
 

@@ -13,6 +13,7 @@ import { getUnit, storeCall } from '../units/unit-store.ts';
 import type { UnitService, UnitWithReadiness } from '../units/unit-service.ts';
 import { resolveWarning, warningKey } from '../reports/warnings-store.ts';
 import type { Actor } from '../actor.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 import { getDispatch, listDispatches, updateDispatchIf, type Dispatch } from './dispatch-store.ts';
 import { FINAL_INCIDENT, latestAlarm, readIncident, type IncidentPort } from './incident-port.ts';
 import { locateIncident, type MapLocation } from './location.ts';
@@ -77,7 +78,7 @@ export class DispatchService {
   readonly #sites: ReadonlyMap<string, SiteConfig>;
   readonly #timers = new Map<string, TimerHandle>();
   readonly #locks = new Map<string, Promise<unknown>>();
-  readonly #pending = new Set<Promise<unknown>>();
+  readonly #work: BackgroundWork;
   #offs: (() => void)[] = [];
   #stopped = false;
   #drillListeners: ((d: Dispatch) => void)[] = [];
@@ -85,6 +86,7 @@ export class DispatchService {
   constructor(options: DispatchServiceOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'dispatch' });
+    this.#work = backgroundWork((err) => this.#log.error('dispatch work failed', { err: errorMessage(err) }));
     this.#sites = new Map(options.sites.map((s) => [s.site.id, s]));
   }
 
@@ -119,7 +121,7 @@ export class DispatchService {
 
   /** Resolves when every piece of background work started so far (event handlers, timers) has settled. */
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
   /** Called for every change to a drill dispatch; the drill scheduler records ack and on-scene times from it. */
@@ -462,8 +464,7 @@ export class DispatchService {
   }
 
   #track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.#log.error('dispatch work failed', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
 }
 

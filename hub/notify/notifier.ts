@@ -18,6 +18,7 @@ import { appendAudit } from '../store/audit.ts';
 import { storeCall } from '../units/unit-store.ts';
 import { signWebhook, SIGNATURE_HEADER } from './webhook-signature.ts';
 import type { Webhook } from './webhook-config.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 
 export interface NotifierOptions {
   db: Kysely<Database>;
@@ -65,7 +66,7 @@ export class Notifier {
   readonly #hooks: ReadonlyMap<string, Webhook>;
   readonly #sites: ReadonlyMap<string, SiteLike | undefined>;
   readonly #t: readonly Translator[];
-  readonly #pending = new Set<Promise<unknown>>();
+  readonly #work: BackgroundWork;
   #timer: TimerHandle | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -75,6 +76,7 @@ export class Notifier {
   constructor(options: NotifierOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'notify' });
+    this.#work = backgroundWork((err) => this.#log.error('notification not queued', { err: errorMessage(err) }));
     this.#hooks = new Map(options.webhooks.map((w) => [w.id, w]));
     this.#sites = new Map(options.sites.map((s) => [s.site.id, siteLike(s)]));
     this.#t = LOCALES.map((l) => translator(l));
@@ -103,10 +105,10 @@ export class Notifier {
 
   /** Waits until queued work and any delivery pass in flight have settled. */
   async idle(): Promise<void> {
-    while (this.#pending.size || this.#running) {
-      await Promise.allSettled([...this.#pending]);
+    do {
+      await this.#work.idle();
       if (this.#running) await this.#running;
-    }
+    } while (this.#running);
   }
 
   async list(filter: { state?: NotificationState; incidentId?: string; limit?: number } = {}): Promise<Notification[]> {
@@ -263,8 +265,7 @@ export class Notifier {
   }
 
   #track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.#log.error('notification not queued', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
 }
 

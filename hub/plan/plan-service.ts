@@ -4,6 +4,7 @@ import { PLAN_LEVELS, type PlanLevel } from '../../common/config/alarm-policy.ts
 import { TransitionError, ValidationError, errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import type { Actor } from '../actor.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 import type { AlarmPolicies } from '../alarms/alarm-policy.ts';
 import type { HubEvents, IncidentSummary } from '../events.ts';
 import { FINAL_INCIDENT } from '../dispatch/incident-port.ts';
@@ -41,12 +42,14 @@ const POLICY: Actor = { name: 'system:policy', role: 'system' };
 export class PlanService {
   readonly #o: Readonly<PlanServiceOptions>;
   readonly #log: Logger;
-  readonly #pending = new Set<Promise<unknown>>();
+  readonly #work: BackgroundWork;
   #offs: (() => void)[] = [];
 
   constructor(options: PlanServiceOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'plan' });
+    // An incident that ended before its activation got through is not an error.
+    this.#work = backgroundWork((err) => { if (!(err instanceof TransitionError)) this.#log.error('plan activation failed', { err: errorMessage(err) }); });
   }
 
   /** Activates by policy: on a new incident, and on one that escalates into a severity the policy names. */
@@ -67,7 +70,7 @@ export class PlanService {
   }
 
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
   /**
@@ -120,11 +123,7 @@ export class PlanService {
   }
 
   #track(p: Promise<unknown>): void {
-    const t = p.catch((err) => {
-      // An incident that ended before its activation got through is not an error.
-      if (!(err instanceof TransitionError)) this.#log.error('plan activation failed', { err: errorMessage(err) });
-    }).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
 }
 

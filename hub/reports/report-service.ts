@@ -16,6 +16,7 @@ import { translator } from '../i18n/catalogue.ts';
 import { formatDateTime } from '../i18n/dates.ts';
 import { alarmMessage, kindLabel, placeOf, planLevelLabel, severityLabel, siteLike, statusLabel } from '../i18n/describe.ts';
 import { resolveWarning, warningKey } from './warnings-store.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 
@@ -67,10 +68,12 @@ export interface ReportServiceOptions {
 export class ReportService {
   readonly #o: Readonly<ReportServiceOptions>;
   #offs: (() => void)[] = [];
-  readonly #pending = new Set<Promise<unknown>>();
+  // A deadline row that failed to be written is back-filled at the next start.
+  readonly #work: BackgroundWork;
 
   constructor(options: ReportServiceOptions) {
     this.#o = Object.freeze({ ...options });
+    this.#work = backgroundWork((err) => (options.logger ?? silentLogger).error('report work failed', { err: errorMessage(err) }));
   }
 
   async start(): Promise<void> {
@@ -90,7 +93,7 @@ export class ReportService {
   }
 
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
   /** Writes the deadline rows of an activated incident (the activation does this itself; this repairs a gap). */
@@ -229,9 +232,7 @@ export class ReportService {
   }
 
   #track(p: Promise<unknown>): void {
-    // A deadline row that failed to be written is back-filled at the next start.
-    const t = p.catch((err) => (this.#o.logger ?? silentLogger).error('report work failed', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
 }
 
