@@ -122,22 +122,22 @@ export class SuppressionService {
     const now = this.#o.clock.now();
     const id = randomUUID();
     const kind = request.kind ?? null;
-    await storeCall(`${type} ${request.source}`, () => this.#o.db.transaction().execute(async (trx) => {
+    const replaced = await storeCall(`${type} ${request.source}`, () => this.#o.db.transaction().execute(async (trx) => {
       const same = await trx.selectFrom('alarm_suppressions').select(['id', 'kind']).where('ended_at_ms', 'is', null).where('type', '=', type)
         .where('site', '=', request.site).where('source', '=', request.source).execute();
       // A new shelf replaces the source's current one for the same kinds, so there is one answer to "until when?".
-      for (const s of same.filter((x) => x.kind === kind)) {
-        await trx.updateTable('alarm_suppressions').set({ ended_at_ms: now, ended_by: actor.name }).where('id', '=', s.id).execute();
-      }
+      const ids = same.filter((x) => x.kind === kind).map((x) => x.id);
+      for (const old of ids) await trx.updateTable('alarm_suppressions').set({ ended_at_ms: now, ended_by: actor.name }).where('id', '=', old).execute();
       await trx.insertInto('alarm_suppressions').values({
         id, type, site: request.site, source: request.source, kind, reason, created_by: actor.name, created_at_ms: now, until_ms: untilMs, ended_at_ms: null, ended_by: null,
       }).execute();
       await appendAudit(trx, {
         atMs: now, actor: actor.name, action: type === 'shelved' ? 'alarm.shelved' : 'source.out_of_service', entity: 'source', entityId: `${request.site}/${request.source}`, note: reason,
-        data: { id, kind, sourceType, ...(untilMs !== null ? { untilMs, minutes: Math.round((untilMs - now) / 60_000) } : {}) },
+        data: { id, kind, sourceType, ...(untilMs !== null ? { untilMs, minutes: Math.round((untilMs - now) / 60_000) } : {}), ...(ids.length ? { replaces: ids } : {}) },
       });
-      for (const s of same.filter((x) => x.kind === kind)) this.#timers.get(s.id)?.cancel();
+      return ids;
     }));
+    for (const old of replaced) { this.#timers.get(old)?.cancel(); this.#timers.delete(old); }
     const s = (await this.get(id))!;
     if (type === 'shelved') this.#arm(s);
     this.#announce(s, 'active', actor.name);

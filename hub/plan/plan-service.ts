@@ -88,7 +88,7 @@ export class PlanService {
       if (this.#o.dialect === 'postgres') q = q.forUpdate();
       const cur = await q.executeTakeFirst();
       if (!cur) throw new NotFoundError('incident', incidentId);
-      if (FINAL_INCIDENT.has(cur.status) || cur.status === 'closed') throw new TransitionError(cur.status, 'plan activated');
+      if (FINAL_INCIDENT.has(cur.status)) throw new TransitionError(cur.status, 'plan activated');
       if (cur.plan_activated_at_ms !== null) {
         // The policy never overrides a commander's level.
         if (options.auto || cur.plan_level === level) return { row: cur, changed: false, first: false };
