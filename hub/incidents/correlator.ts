@@ -8,7 +8,7 @@ import { toSummary } from './incident-view.ts';
 import type { HubEventMap } from '../events.ts';
 import { createAlarmPolicies, maxOutcome, type AlarmPolicies, type PolicyDecision } from '../alarms/alarm-policy.ts';
 import { loadSuppressions } from '../alarms/suppressions.ts';
-import { applyFloodGuard } from '../alarms/flood-guard.ts';
+import { loadFloodGuard } from '../alarms/flood-guard.ts';
 
 export interface IncomingAlarm {
   alarm: Alarm;
@@ -91,6 +91,12 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
     const m = muted(a.site, a.camera, a.kind, receivedAtMs);
     if (m) suppressedBy.set(a.id, m);
   }
+  // The flood guard counts what would be shown: alarms not shelved or out of service. Planned as if
+  // every alarm were new (the usual batch), before the insert, so its verdict is stored with the row.
+  const candidates = list.filter((it) => !suppressedBy.has(it.alarm.id)).map((it) => it.alarm);
+  const guard = await loadFloodGuard(trx, candidates, policies, options.dialect);
+  let flood = guard.plan(candidates);
+  for (const id of flood.suppressed) suppressedBy.set(id, 'flood');
   const fresh = new Set<string>();
   for (let i = 0; i < list.length; i += ALARM_CHUNK) {
     const rows = list.slice(i, i + ALARM_CHUNK).map(({ alarm: a, streamSeq, receivedAtMs }) => ({
@@ -118,14 +124,18 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
   }
   for (const it of list) (fresh.has(it.alarm.id) ? result.stored : result.duplicates).push(it.alarm.id);
 
-  // The flood guard counts what would be shown: fresh alarms not shelved or out of service.
-  const shown = list.filter((it) => fresh.has(it.alarm.id) && !suppressedBy.has(it.alarm.id));
-  const flood = await applyFloodGuard(trx, shown.map((it) => it.alarm), policies, options.dialect);
-  if (flood.suppressed.size) {
-    const ids = [...flood.suppressed];
-    for (let i = 0; i < ids.length; i += ALARM_CHUNK) await trx.updateTable('alarms').set({ suppressed: 'flood' }).where('id', 'in', ids.slice(i, i + ALARM_CHUNK)).execute();
-    for (const id of ids) suppressedBy.set(id, 'flood');
+  // Some were redeliveries: they count once, so plan again over the new ones and fix the rows whose verdict moved.
+  if (candidates.some((a) => !fresh.has(a.id))) {
+    const again = guard.plan(candidates.filter((a) => fresh.has(a.id)));
+    for (const a of candidates) {
+      if (!fresh.has(a.id) || again.suppressed.has(a.id) === flood.suppressed.has(a.id)) continue;
+      const now = again.suppressed.has(a.id) ? 'flood' : null;
+      await trx.updateTable('alarms').set({ suppressed: now }).where('id', '=', a.id).execute();
+      if (now) suppressedBy.set(a.id, now); else suppressedBy.delete(a.id);
+    }
+    flood = again;
   }
+  await guard.commit(flood);
   for (const f of flood.summaries) result.events.push({ type: 'alarm.flood', site: f.site, data: f });
   const ingested = (it: IncomingAlarm, incidentId: string | null): PendingEvent => ingestedEvent(it, incidentId, decision.get(it.alarm.id)!.outcome, suppressedBy.get(it.alarm.id) ?? null);
 

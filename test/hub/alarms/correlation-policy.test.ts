@@ -80,6 +80,19 @@ for (const dialect of DIALECTS) {
       expect(events(later, 'alarm.flood')).toHaveLength(0);
     });
 
+    it('counts a redelivered alarm once, so that it cannot push a new one over the limit', async () => {
+      const cam = `cam-${++n}`;
+      const door = (i: number) => sensor({ camera: cam, kind: 'sensor.door', severity: 'warning', capturedAt: at(T0, i), episode: `ep-${cam}-${i}` });
+      const [a1, a2, a3] = [door(1), door(2), door(3)];
+      await ingest([a1!, a2!]);
+      // Two redeliveries and one new alarm in one batch: the new one is the third of the window (the limit), so it shows.
+      const r = await ingest([a1!, a2!, a3!]);
+      expect(r.duplicates.sort()).toEqual([a1!.id, a2!.id].sort());
+      expect(events(r, 'alarm.ingested').map((e) => e.data)).toEqual([expect.objectContaining({ id: a3!.id, suppressed: null })]);
+      expect((await t.db.selectFrom('alarms').select('suppressed').where('id', '=', a3!.id).executeTakeFirstOrThrow()).suppressed).toBeNull();
+      expect((await t.db.selectFrom('alarm_floods').selectAll().where('source', '=', cam).executeTakeFirstOrThrow()).count).toBe(3);
+    });
+
     it('stores a shelved or out-of-service source\'s alarms without showing them or opening an incident, until the shelf ends', async () => {
       const cam = `cam-${++n}`;
       await t.db.insertInto('alarm_suppressions').values([
