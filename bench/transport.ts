@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { newAlarmId, decodeAlarm, type Alarm } from '../common/alarm.ts';
+import { newAlarmId, type Alarm } from '../common/alarm.ts';
 import { NatsServer } from '../common/proc/nats-server.ts';
-import { ALARM_STREAM } from '../common/subjects.ts';
 import { connectNats } from '../common/transport/nats-connect.ts';
 import { ensureAlarmStream } from '../common/transport/alarm-stream.ts';
 import { openOutbox } from '../edge/sink/outbox.ts';
 import { createJetStreamSink } from '../edge/sink/jetstream-sink.ts';
 import type { BenchContext } from '../cli/bench.ts';
+import { streamAlarmIds } from './scenarios/stream-ids.ts';
 
 /**
  * transport.alarmsPerSec: alarms committed to the outbox (WAL, synchronous=FULL)
@@ -31,16 +31,7 @@ function alarm(i: number): Alarm {
 async function streamIds(url: string): Promise<string[]> {
   const nc = await connectNats({ servers: [url], retryFirstConnect: false });
   try {
-    const total = (await (await jetstreamManager(nc)).streams.info(ALARM_STREAM)).state.messages;
-    const ids: string[] = [];
-    if (!total) return ids;
-    const iter = await (await jetstream(nc).consumers.get(ALARM_STREAM)).consume({ max_messages: 1_000 });
-    for await (const m of iter) {
-      ids.push(decodeAlarm(m.data).id);
-      if (ids.length >= total) break;
-    }
-    await iter.close();
-    return ids;
+    return await streamAlarmIds(nc);
   } finally {
     await nc.close();
   }

@@ -4,7 +4,8 @@ import { parseCli } from './args.ts';
 import { ConfigError, errorMessage } from '../common/errors.ts';
 import { loadSiteConfig } from '../common/config/site.ts';
 import { loadEdgeConfig } from '../common/config/edge.ts';
-import { loadHubConfig, resolveHubSettings } from '../common/config/hub.ts';
+import { checkUserSites, inlineSecretWarnings, loadHubConfig, resolveHubSettings, type ResolvedHubUser } from '../common/config/hub.ts';
+import { checkPasswordHash } from '../common/config/password-hash.ts';
 import { checkConfig, resolveFrom } from '../common/config/load.ts';
 import { createDispatchPolicy, type DispatchPolicyInput } from '../hub/dispatch/policy.ts';
 import { drillsConfigSchema } from '../hub/drills/planner.ts';
@@ -12,7 +13,7 @@ import { notificationsConfigSchema, resolveWebhooks } from '../hub/notify/webhoo
 import { createAlarmPolicies } from '../hub/alarms/alarm-policy.ts';
 
 /**
- * `vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only]`: validates any
+ * `vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only] [--strict]`: validates any
  * Vigil config and prints every error with its path. The kind is recognised
  * from the file's top-level keys unless given. For a hub config, the secrets
  * it names by {env} or {file} are resolved too (skip with --schema-only where
@@ -29,7 +30,7 @@ export function detectKind(value: unknown): ConfigKind | null {
   return null;
 }
 
-export function checkConfigFile(file: string, kind?: ConfigKind, schemaOnly = false): { kind: ConfigKind; summary: string } {
+export function checkConfigFile(file: string, kind?: ConfigKind, schemaOnly = false): { kind: ConfigKind; summary: string; warnings: string[] } {
   let k = kind;
   if (!k) {
     let value: unknown;
@@ -45,33 +46,51 @@ export function checkConfigFile(file: string, kind?: ConfigKind, schemaOnly = fa
   switch (k) {
     case 'site': {
       const s = loadSiteConfig(file);
-      return { kind: k, summary: `site ${s.site.id}: ${s.cameras.length} cameras, ${s.cameras.reduce((n, c) => n + c.zones.length, 0)} zones, ${s.sensors.length} sensors, ${s.units.length} units` };
+      return { kind: k, summary: `site ${s.site.id}: ${s.cameras.length} cameras, ${s.cameras.reduce((n, c) => n + c.zones.length, 0)} zones, ${s.sensors.length} sensors, ${s.units.length} units`, warnings: inlineSecretWarnings(s) };
     }
     case 'edge': {
       const e = loadEdgeConfig(file);
-      return { kind: k, summary: `edge ${e.config.edge.id} for site ${e.site.site.id} (${e.siteFile})` };
+      return { kind: k, summary: `edge ${e.config.edge.id} for site ${e.site.site.id} (${e.siteFile})`, warnings: inlineSecretWarnings(e.config) };
     }
     case 'hub': {
       const h = loadHubConfig(file);
       // --schema-only: secrets named by {file} or {env} live only where the hub runs (a container's /run/secrets).
       const siteFiles = h.sites.map((s) => resolveFrom(file, s));
-      if (!schemaOnly) resolveHubSettings(h, file);
       // The hub-ops blocks have their own schemas, checked here as at start-up.
       createDispatchPolicy((h.dispatch ?? {}) as DispatchPolicyInput, `${file} (dispatch)`);
       checkConfig(drillsConfigSchema, h.drills ?? {}, `${file} (drills)`);
+      const warnings: string[] = [];
+      let users: ResolvedHubUser[] = h.users.map((u) => ({ ...u, passwordHash: '' }));
+      if (!schemaOnly) {
+        const resolved = resolveHubSettings(h, file);
+        warnings.push(...resolved.warnings);
+        users = resolved.users.map((u) => ({ ...u, passwordHash: '' }));
+      } else {
+        // Without the secrets, the hashes written inline are still checked (a weak one is an error either way).
+        const issues = h.users.flatMap((u, i) => {
+          const inline = 'value' in u.passwordHash ? u.passwordHash.value : null;
+          const c = inline === null ? {} : checkPasswordHash(inline);
+          if (c.warning) warnings.push(`users.${i}.passwordHash: ${c.warning}`);
+          return c.error ? [{ path: `users.${i}.passwordHash`, message: c.error }] : [];
+        });
+        if (issues.length) throw new ConfigError(file, issues);
+        warnings.push(...inlineSecretWarnings(h));
+      }
+      const sites = siteFiles.map((siteFile) => loadSiteConfig(siteFile));
+      checkUserSites(users, sites.map((s) => ({ id: s.site.id, units: s.units.map((u) => u.id) })), file);
       const hooks = checkConfig(notificationsConfigSchema, h.notifications ?? {}, `${file} (notifications)`).webhooks;
       if (!schemaOnly) resolveWebhooks(h.notifications, file);
       // Each site's alarm policy may only name webhooks this hub defines.
-      createAlarmPolicies(siteFiles.map((f) => loadSiteConfig(f)), { webhooks: new Set(hooks.map((w) => w.id)) });
-      return { kind: k, summary: `hub: ${'sqlite' in h.database ? 'sqlite' : 'postgres'}, ${siteFiles.length} sites, ${h.users.length} users` };
+      createAlarmPolicies(sites, { webhooks: new Set(hooks.map((w) => w.id)) });
+      return { kind: k, summary: `hub: ${'sqlite' in h.database ? 'sqlite' : 'postgres'}, ${siteFiles.length} sites, ${h.users.length} users`, warnings };
     }
   }
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCli(argv, { kind: { type: 'string' }, json: { type: 'boolean' }, 'schema-only': { type: 'boolean' } });
+  const { values, positionals } = parseCli(argv, { kind: { type: 'string' }, json: { type: 'boolean' }, 'schema-only': { type: 'boolean' }, strict: { type: 'boolean' } });
   if (positionals.length === 0) {
-    process.stderr.write('usage: vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only]\n');
+    process.stderr.write('usage: vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only] [--strict]\n');
     return 2;
   }
   const kind = values.kind as ConfigKind | undefined;
@@ -83,8 +102,10 @@ export async function run(argv: string[]): Promise<number> {
   for (const file of positionals) {
     try {
       const r = checkConfigFile(file, kind, Boolean(values['schema-only']));
-      if (values.json) process.stdout.write(JSON.stringify({ file, ok: true, kind: r.kind, summary: r.summary }) + '\n');
-      else process.stdout.write(`ok   ${file}: ${r.summary}\n`);
+      // --strict: a warning (an inline secret, a hash below guidance) fails the file too.
+      if (values.strict && r.warnings.length) failed++;
+      if (values.json) process.stdout.write(JSON.stringify({ file, ok: true, kind: r.kind, summary: r.summary, warnings: r.warnings }) + '\n');
+      else process.stdout.write(`ok   ${file}: ${r.summary}\n${r.warnings.map((w) => `  warn ${file}: ${w}\n`).join('')}`);
     } catch (err) {
       failed++;
       if (values.json) {

@@ -1,84 +1,64 @@
-import { access } from 'node:fs/promises';
-import sharp from 'sharp';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { errorMessage, MediaError, ValidationError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
+import { countStill, DEFAULT_PERSON_SCORE } from '../edge/crowd/count-still.ts';
+import { renderDensityOverlay } from '../edge/density/density-overlay.ts';
 import { createDetectorPool } from '../edge/detect/detector-pool.ts';
-import type { Frame } from '../edge/types.ts';
-import { COCO } from '../models/coco-labels.ts';
 import { numberFlag, parseCli } from './args.ts';
 
-/**
- * Default person score threshold, chosen by looking at vtest.avi frames
- * (t = 10, 25, 40, 60, 70 s) with every box drawn and its score printed:
- * walking pedestrians score 0.42–0.73; the recurring false positives (a
- * rock on the lawn, the blue sign post, traffic cones, the tripod) score
- * 0.10–0.41, the rock reaching 0.41 once. A partly occluded person behind the
- * cones scored 0.39 and distant walkers 0.30–0.32, below the worst false
- * positive. 0.4 keeps every unoccluded pedestrian and drops all but that one
- * rock; 0.45 lost two real walkers at t = 70 s.
- */
-export const DEFAULT_PERSON_SCORE = 0.4;
-
-/** Stills larger than this (longest side) are scaled down first: the model sees 512² anyway. */
-const MAX_SIDE = 1536;
-
-interface Decoded { frame: Frame; scale: number }
-
-async function decodeImage(file: string, index: number): Promise<Decoded> {
-  try {
-    await access(file);
-  } catch (err) {
-    throw new MediaError(file, 'file not found or not readable', { cause: err, code: 'MEDIA_NOT_FOUND' });
-  }
-  try {
-    const meta = await sharp(file).metadata();
-    const w0 = meta.autoOrient?.width ?? meta.width ?? 0;
-    const h0 = meta.autoOrient?.height ?? meta.height ?? 0;
-    if (!w0 || !h0) throw new Error('no image size');
-    const scale = Math.min(1, MAX_SIDE / Math.max(w0, h0));
-    const { data, info } = await sharp(file)
-      .rotate()
-      .resize(Math.round(w0 * scale), Math.round(h0 * scale), { fit: 'fill' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const pixels = new Uint8Array(data.length);
-    pixels.set(data);
-    return {
-      scale: info.width / w0,
-      frame: { camera: 'count', seq: index, width: info.width, height: info.height, data: pixels, capturedAt: Date.now(), mediaTime: 0, sourceWidth: w0, sourceHeight: h0 },
-    };
-  } catch (err) {
-    throw new MediaError(file, `cannot decode image: ${errorMessage(err)}`, { cause: err, code: 'MEDIA_CORRUPT' });
-  }
-}
+export { DEFAULT_PERSON_SCORE };
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
-/** `vigil count <image...> [--json] [--min-score S]`: persons in still images. */
+/**
+ * `vigil count <image...> [--json] [--min-score S] [--heatmap DIR] [--tiles auto|off]`:
+ * persons in still images, through the same estimator as live frames.
+ * `persons` is the estimate (detections when sparse, the learned density map
+ * when crowded, blended smoothly between), `detected` the person boxes found.
+ */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCli(argv, { json: { type: 'boolean' }, 'min-score': { type: 'string' }, workers: { type: 'string' } });
-  if (positionals.length === 0) throw new ValidationError('image', 'at least one image file is required: vigil count <image...> [--json] [--min-score S]');
+  const { values, positionals } = parseCli(argv, {
+    json: { type: 'boolean' }, 'min-score': { type: 'string' }, workers: { type: 'string' },
+    heatmap: { type: 'string' }, tiles: { type: 'string' },
+  });
+  if (positionals.length === 0) throw new ValidationError('image', 'at least one image file is required: vigil count <image...> [--json] [--min-score S] [--heatmap DIR]');
   const minScore = numberFlag(values['min-score'], '--min-score') ?? DEFAULT_PERSON_SCORE;
   if (minScore < 0 || minScore > 1) throw new ValidationError('--min-score', `expected a number in [0, 1], got ${minScore}`);
+  const tiles = (values.tiles ?? 'auto') as 'auto' | 'off';
+  if (!['auto', 'off'].includes(tiles)) throw new ValidationError('--tiles', `expected auto or off, got "${values.tiles}"`);
   const workers = numberFlag(values.workers, '--workers') ?? Math.min(2, positionals.length);
+  const heatmapDir = values.heatmap ? path.resolve(values.heatmap) : null;
+  if (heatmapDir) await mkdir(heatmapDir, { recursive: true });
   const log = createLogger({ name: 'count', level: (process.env.VIGIL_LOG_LEVEL as 'debug' | undefined) ?? 'warn' });
   const out = (line: object) => process.stdout.write(JSON.stringify(line) + '\n');
 
   const pool = await createDetectorPool({ workers, minScore: Math.min(minScore, 0.2), logger: log });
   let failed = 0;
   try {
-    // Decode all images up front (cheap), detect them in parallel across the pool, print in argument order.
+    // Detect in parallel across the pool, print in argument order.
     const jobs = positionals.map(async (file, i) => {
       try {
-        const { frame, scale } = await decodeImage(file, i);
-        const [result] = await pool.detect([frame]);
-        const persons = result!.detections
-          .filter((d) => d.classId === COCO.person && d.score >= minScore)
-          .sort((a, b) => b.score - a.score);
-        const boxes = persons.map((d) => [...d.bbox.map((v) => r1(v / scale)), Math.round(d.score * 1000) / 1000]);
-        return { file, persons: persons.length, boxes };
+        try {
+          await access(file);
+        } catch (err) {
+          throw new MediaError(file, 'file not found or not readable', { cause: err, code: 'MEDIA_NOT_FOUND' });
+        }
+        const c = await countStill(pool, file, { minScore, tiles, seq: i });
+        const e = c.estimate;
+        const line: Record<string, unknown> = {
+          file, persons: Math.round(e.count), estimate: e.count, method: e.method, confidence: e.confidence,
+          detected: e.detected, density: e.density,
+          boxes: c.persons.map((d) => [...d.bbox.map(r1), Math.round(d.score * 1000) / 1000]),
+        };
+        if (c.notes.length) line.notes = c.notes;
+        if (heatmapDir && c.result.density) {
+          const target = path.join(heatmapDir, `${path.basename(file).replace(/\.[^.]+$/, '')}.density.jpg`);
+          const caption = `${Math.round(e.count)} persons (${e.method}; ${e.detected} detected${e.density !== null ? `, density ${e.density}` : ''})`;
+          await writeFile(target, await renderDensityOverlay({ data: c.pixels.data, width: c.pixels.width, height: c.pixels.height }, c.result.density, caption));
+          line.heatmap = target;
+        }
+        return line;
       } catch (err) {
         return { file, error: errorMessage(err) };
       }
@@ -87,8 +67,8 @@ export async function run(argv: string[]): Promise<number> {
       const line = await job;
       if ('error' in line) failed++;
       if (values.json) out(line);
-      else if ('error' in line) process.stderr.write(`${line.file}: error: ${line.error}\n`);
-      else process.stdout.write(`${line.file}: ${line.persons} person${line.persons === 1 ? '' : 's'}\n`);
+      else if ('error' in line) process.stderr.write(`${line.file}: error: ${String(line.error)}\n`);
+      else process.stdout.write(`${line.file}: ${line.persons} person${line.persons === 1 ? '' : 's'} (${line.method}, ${line.detected} detected)${line.notes ? ` [${(line.notes as string[]).join('; ')}]` : ''}\n`);
     }
   } finally {
     await pool.close();

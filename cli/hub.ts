@@ -23,6 +23,9 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger({ name: 'vigil-hub' });
   const hub = await startHubFromFile(values.config, { logger, ...(port !== undefined ? { port } : {}) });
   process.stdout.write(`${JSON.stringify({ hub: hub.url })}\n`);
+  // SIGHUP re-reads the users: a removed or demoted user loses access on their next request.
+  const onHup = () => { try { hub.reloadUsers(); } catch (err) { logger.error('users not reloaded; the previous ones stay', { err: (err as Error).message }); } };
+  process.on('SIGHUP', onHup);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       logger.info('signal received; shutting down', { signal: sig });
@@ -33,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  process.off('SIGHUP', onHup);
   await hub.stop();
   return 0;
 }

@@ -15,7 +15,9 @@ export const COMMANDS: Record<string, Command> = {
   hub: { describe: 'run the hub', load: () => import('./hub.ts') },
   bench: { describe: 'run the benchmark suite', load: () => import('./bench.ts') },
   'check-config': { describe: 'validate a config file', load: () => import('./check-config.ts') },
+  export: { describe: "export an incident's full record (incident, alarms, dispatches, reports, audit) as JSON", load: () => import('./export.ts') },
   fixtures: { describe: 'fetch vtest.avi and build the fixture clips', load: () => import('./fixtures.ts') },
+  train: { describe: 'train the crowd-density head on annotated head points', load: () => import('./train.ts') },
 };
 
 function usage(): string {

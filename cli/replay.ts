@@ -5,6 +5,9 @@ import { createJsonLinesSink } from '../edge/replay/json-lines-sink.ts';
 import { runReplay, type ReplaySummary } from '../edge/replay/replay-runner.ts';
 import { numberFlag, parseCli } from './args.ts';
 
+/** The replay ran, but on less of the video than the file declares (truncated or damaged): its summary is still printed. */
+export const EXIT_INCOMPLETE = 3;
+
 const USAGE = 'usage: vigil replay <video> [--config site.yaml] [--camera ID] [--json] [--realtime] [--dwell S] [--truth truth.json] [--fps N] [--snapshots DIR]';
 
 function human(a: Alarm): string {
@@ -72,5 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   if (progress) process.stderr.write('\n');
   if (json) process.stdout.write(JSON.stringify({ summary }) + '\n');
   else printSummary(summary);
-  return 0;
+  // A replay of part of the video must not pass for a replay of all of it.
+  for (const w of summary.warnings ?? []) process.stderr.write(`vigil replay: warning: ${w}\n`);
+  return summary.warnings?.length ? EXIT_INCOMPLETE : 0;
 }

@@ -1,6 +1,8 @@
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { PipelineMetrics } from './pipeline/edge-pipeline.ts';
-import type { OutboxStats } from './sink/outbox.ts';
+import type { DiskState, OutboxStats } from './sink/outbox.ts';
+
+const DISK_LEVEL: Record<DiskState, number> = { ok: 0, low: 1, reserve: 2, full: 3 };
 
 /**
  * Prometheus metrics of an edge node, read from the pipeline and the outbox
@@ -32,6 +34,9 @@ export function createEdgeMetrics(read: () => { pipeline: PipelineMetrics; outbo
   });
   gauge('vigil_edge_outbox_depth', 'alarms waiting for their PubAck', [], (g) => g.set(read().outbox?.depth ?? 0));
   gauge('vigil_edge_outbox_dropped_total', 'alarms dropped by the outbox policy', [], (g) => g.set(read().outbox?.dropped ?? 0));
+  gauge('vigil_edge_outbox_held', 'alarms waiting in memory for the disk (edge.disk full)', [], (g) => g.set(read().outbox?.disk.held ?? 0));
+  gauge('vigil_edge_outbox_refused_total', 'alarms refused (outbox full of higher severities, or disk full with the memory queue full)', [], (g) => g.set(read().outbox?.refused ?? 0));
+  gauge('vigil_edge_disk_state', 'edge.disk: 0 ok, 1 low (no snapshots kept), 2 on the reserve, 3 full (alarms in memory)', [], (g) => g.set(DISK_LEVEL[read().outbox?.disk.state ?? 'ok']));
   gauge('vigil_edge_nats_up', '1 while the NATS link is up', [], (g) => g.set(read().link === 'up' ? 1 : 0));
   return registry;
 }

@@ -51,7 +51,7 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
   const cameras = site.cameras.filter((c) => !e.cameras || e.cameras.includes(c.id));
   const outboxFile = resolveFrom(file, e.outbox.path);
   mkdirSync(path.dirname(outboxFile), { recursive: true });
-  const outbox = openOutbox({ file: outboxFile, maxRows: e.outbox.maxRows, maxDbBytes: e.outbox.maxDbMB * 2 ** 20, minFreeBytes: e.outbox.minFreeMB * 2 ** 20 });
+  const outbox = openOutbox({ file: outboxFile, maxRows: e.outbox.maxRows, maxDbBytes: e.outbox.maxDbMB * 2 ** 20, minFreeBytes: e.outbox.minFreeMB * 2 ** 20, reserveBytes: e.outbox.reserveMB * 2 ** 20, maxHeld: e.outbox.maxHeld });
 
   // Alarms are accepted into the outbox while NATS is still connecting.
   // Replies come back under the edge's own inbox prefix: its NATS permissions allow no other.
@@ -169,7 +169,10 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
   const app = new Hono();
   const metrics = createEdgeMetrics(() => ({ pipeline: pipeline?.metrics() ?? emptyMetrics(), outbox: sink.stats().outbox, link }));
   app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
-  app.get('/health', (c) => c.json({ edge: e.id, site: siteId, link, outbox: sink.stats().outbox.depth, cameras: pipeline?.metrics().cameras ?? [], discovery }));
+  app.get('/health', (c) => {
+    const o = sink.stats().outbox;
+    return c.json({ edge: e.id, site: siteId, link, outbox: o.depth, checks: { 'edge.disk': { ...o.disk, warning: o.diskWarning } }, cameras: pipeline?.metrics().cameras ?? [], discovery });
+  });
   app.route('/', liveView.routes);
   const webhookSensors = site.sensors.filter((s) => s.via === 'webhook');
   if (webhookSensors.length) {
@@ -206,9 +209,10 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
       v: 1, site: siteId, edge: e.id, at: new Date().toISOString(), uptimeS: (Date.now() - started) / 1000,
       cameras: (m?.cameras ?? []).map((c) => ({ id: c.camera, state: cameraState(c.camera, c.framesIn), fps: c.fps, ...(m?.queueAgeMs.p95 != null ? { queueAgeMs: m.queueAgeMs.p95 } : {}) })),
       zones: [...zoneLatest].flatMap(([camera, zs]) => zs.map((z) => ({ camera, zone: z.zone, count: z.count, density: z.density, los: z.los, method: z.method, trendPerMin: z.trendPerMin }))),
-      outbox: { depth: o.depth, oldestAgeMs: o.oldestAgeMs, dropped: o.dropped, dbBytes: o.dbBytes },
+      outbox: { depth: o.depth, oldestAgeMs: o.oldestAgeMs, dropped: o.dropped, dbBytes: o.dbBytes, refused: o.refused },
       link,
-      warnings: o.diskWarning ? [o.diskWarning] : [],
+      disk: { state: o.disk.state, freeBytes: o.disk.freeBytes, held: o.disk.held, refused: o.disk.refused, snapshotsDropped: o.disk.snapshotsDropped },
+      warnings: o.diskWarning ? [`edge.disk: ${o.diskWarning}`.slice(0, 300)] : [],
     };
   };
 

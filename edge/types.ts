@@ -1,5 +1,6 @@
 import type { Alarm } from '../common/alarm.ts';
 import type { BBox } from '../common/geometry.ts';
+import type { DensityMap } from './density/density-grid.ts';
 
 /**
  * The seams of the edge pipeline (shared/DESIGN.md):
@@ -42,7 +43,14 @@ export interface DetectionResult {
    * per zone, or any other estimator output keyed by name.
    */
   extras?: Record<string, unknown>;
+  /**
+   * Persons per cell over the whole frame, from the learned density head on
+   * the detector's own backbone pass (present when requested and installed).
+   */
+  density?: DensityMap;
   inferenceMs: number;
+  /** the density head's share of inferenceMs */
+  densityMs?: number;
 }
 
 /** Where frames come from: a file, an RTSP URL, or an ONVIF camera resolved to RTSP. */
@@ -78,12 +86,15 @@ export interface FrameDecoder {
 /**
  * Per-request detection options. `heatmap` adds `extras.personHeatmap`
  * ({ width: 128, height: 128, data: Float32Array }, the model's person-centre
- * heatmap); `tiles` runs sliced inference (rows×cols tiles overlapping by the
- * `overlap` fraction, plus the full frame, merged by NMS) for dense crowds.
+ * heatmap); `density` adds `density`, the learned persons-per-cell map, from
+ * the same backbone pass; `tiles` splits a large still into rows×cols tiles,
+ * each seen at the model's resolution (detections merged by NMS, density maps
+ * stitched). Live frames are never tiled: one pass per frame.
  */
 export interface DetectRequestOptions {
   heatmap?: boolean;
-  tiles?: { rows: number; cols: number; overlap: number };
+  density?: boolean;
+  tiles?: { rows: number; cols: number; overlap?: number };
 }
 
 /** Runs detection over a batch of frames; a pool implements the same interface. */

@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { sql } from 'kysely';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { errorMessage } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-import { loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
+import { checkUserSites, loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
+import { redactSecrets } from '../common/config/inline-secrets.ts';
 import { natsConnectOptions } from '../common/config/nats.ts';
 import { loadSiteConfig, type SiteConfig } from '../common/config/site.ts';
 import { connectNats } from '../common/transport/nats-connect.ts';
 import { createHubApp } from './api/app.ts';
-import type { HubDeps, HealthReport } from './api/deps.ts';
+import type { HubDeps } from './api/deps.ts';
 import type { RouteModule } from './api/routes/index.ts';
-import { createPasswordLogin } from './auth/password.ts';
+import { createUserDirectory } from './auth/user-directory.ts';
 import { createHubEvents } from './events.ts';
 import { createIncidentService } from './incidents/incident-service.ts';
 import { createIngest, type Ingest } from './ingest/ingest.ts';
@@ -22,7 +22,7 @@ import { createOps } from './ops.ts';
 import { incidentPortFrom } from './dispatch/incident-port.ts';
 import { createDispatchPolicy } from './dispatch/policy.ts';
 import { drillsConfigSchema } from './drills/planner.ts';
-import { checkConfig, readSecret } from '../common/config/load.ts';
+import { checkConfig, readSecret, resolveFrom } from '../common/config/load.ts';
 import { createAlarmPolicies } from './alarms/alarm-policy.ts';
 import { resolveWebhooks } from './notify/webhook-config.ts';
 import { createLiveState } from './live/live-state.ts';
@@ -30,8 +30,13 @@ import { startLiveFeed } from './live/live-feed.ts';
 import { createCameraRelay } from './live/camera-relay.ts';
 import { createReplayService } from './replay/replay-service.ts';
 import { tmpdir } from 'node:os';
-import { ensureSnapshotBucket } from '../common/transport/alarm-stream.ts';
+import { ensureSnapshotBucket, setSnapshotMaxAge } from '../common/transport/alarm-stream.ts';
+import { createRetention } from './retention/retention.ts';
+import { withSessionParts } from './api/sessions.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
+import { hubHealth } from './health-report.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * Optional parts that plug into the hub process. A plugin starts after
@@ -61,6 +66,11 @@ export interface HubNode {
   readonly nc: NatsConnection;
   /** Graceful: stop HTTP, stop fetching and finish the batch in hand, stop plugins, drain NATS, close the store. */
   stop(): Promise<void>;
+  /**
+   * Reads hub.yaml's users again (SIGHUP): a deleted user, or one with another
+   * role, sites or password, is refused or re-scoped on their next request.
+   */
+  reloadUsers(): void;
 }
 
 export async function startHub(options: HubNodeOptions): Promise<HubNode> {
@@ -69,6 +79,9 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   const clock = options.clock ?? systemClock;
   const settings = resolveHubSettings(config, configFile);
   const sites: SiteConfig[] = settings.siteFiles.map((f) => loadSiteConfig(f));
+  const siteUnits = sites.map((s) => ({ id: s.site.id, units: s.units.map((u) => u.id) }));
+  checkUserSites(settings.users, siteUnits, configFile);
+  for (const w of settings.warnings) logger.warn(`hub.yaml: ${w}`, { file: configFile });
   // hub.yaml's schema only checks that these are objects; the full checks name the file and field, before anything starts.
   const dispatchPolicy = createDispatchPolicy(config.dispatch ?? {}, `${configFile} (dispatch)`);
   const { enabled: drillsEnabled, ...drillRules } = checkConfig(drillsConfigSchema, config.drills ?? {}, `${configFile} (drills)`);
@@ -97,8 +110,10 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       }
     })().catch((err) => logger.warn('nats status watch ended', { err: errorMessage(err) }));
 
-    // The hub administers the snapshot bucket (edges may only write to it).
-    await ensureSnapshotBucket(nc);
+    // The hub administers the snapshot bucket (edges may only write to it), and its retention.
+    const snapshotsMs = config.retention.snapshotsDays * DAY_MS;
+    await ensureSnapshotBucket(nc, { maxAgeMs: snapshotsMs });
+    if (await setSnapshotMaxAge(nc, snapshotsMs)) logger.info('snapshot retention set', { days: config.retention.snapshotsDays });
 
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
     const metrics = createHubMetrics(events, () => clock.now());
@@ -110,7 +125,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       ackWait: { floorMs: config.ingest.ackWaitFloorS * 1000, k: config.ingest.ackWaitK },
       metrics: metrics.ingest,
     });
-    const login = createPasswordLogin(settings.users);
+    const users = createUserDirectory(settings.users, sites);
 
     // Every service, built once, before the API: routes never build one on first use.
     // hub-ops: units (seeded from the site files), dispatch, plan, alarm handling, reports, overdue warnings, drills, notifications.
@@ -128,24 +143,41 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     const replay = createReplayService({ clock, logger: logger.child({ component: 'replay' }), workDir: path.join(tmpdir(), `vigil-replay-${process.pid}`) });
     cleanups.push(async () => { replay.stop(); });
 
-    const deps: HubDeps = {
+    // The session store and the login limiter (both in the store) come with the rest: nothing is built on first use.
+    const deps: HubDeps = withSessionParts({
       db: store.db,
       dialect: store.dialect,
       events,
       clock,
       logger: logger.child({ component: 'api' }),
-      config: Object.freeze({ corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes }),
+      config: Object.freeze({
+        corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.accessTtlS, sessionTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes,
+        logins: {
+          maxConcurrentLogins: config.auth.maxConcurrentLogins, maxAttemptsPerName: config.auth.maxAttemptsPerName, maxAttemptsPerAddress: config.auth.maxAttemptsPerAddress,
+          windowMs: config.auth.windowS * 1000, lockMs: config.auth.lockS * 1000, addressLockMs: config.auth.addressLockS * 1000, trustedProxies: config.auth.trustedProxies,
+        },
+      }),
       sites,
-      auth: { login },
+      auth: users,
       incidents,
       nc,
       siteFiles: Object.fromEntries(sites.map((s, i) => [s.site.id, settings.siteFiles[i]!])),
       metrics: () => metrics.render(),
-      health: () => health(store, nc, ingest, link),
+      health: () => hubHealth(store, nc, ingest, link, logger),
       ops, live, cameras, replay,
-    };
+    });
 
     const routes: RouteModule[] = [];
+
+    // Retention: old alarms, dead letters and audit (exported first), expired sessions and login limits.
+    const r = config.retention;
+    const retention = createRetention({
+      db: store.db, clock, logger: logger.child({ component: 'retention' }),
+      policy: { alarmsMs: r.alarmsDays * DAY_MS, deadLettersMs: r.deadLettersDays * DAY_MS, auditMs: r.auditDays * DAY_MS, exportDir: resolveFrom(configFile, r.exportDir), intervalMs: r.intervalS * 1000 },
+      sweep: async () => (await deps.sessions.sweep(clock.now())) + (await deps.logins.sweep()),
+    });
+    retention.start();
+    cleanups.push(() => retention.stop());
 
     for (const p of options.plugins ?? []) {
       const started = await p.start(deps, { config, configFile, siteFiles: settings.siteFiles });
@@ -171,6 +203,12 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     return {
       url, deps, ingest, nc,
       stop: () => (stopped ??= (async () => { logger.info('hub stopping'); await unwind(); logger.info('hub stopped'); })()),
+      reloadUsers() {
+        const next = resolveHubSettings(loadHubConfig(configFile), configFile);
+        checkUserSites(next.users, siteUnits, configFile);
+        users.replace(next.users);
+        logger.info('users reloaded', { users: next.users.length });
+      },
     };
   } catch (err) {
     await unwind();
@@ -184,28 +222,10 @@ export async function startHubFromFile(file: string, options: Omit<HubNodeOption
 
 async function seedSites(store: HubDatabase, sites: readonly SiteConfig[], now: number): Promise<void> {
   for (const s of sites) {
-    const row = { id: s.site.id, name: s.site.name, config: JSON.stringify(s), updated_at_ms: now };
+    // Camera passwords and sensor tokens written inline in the site file stay out of the database.
+    const row = { id: s.site.id, name: s.site.name, config: JSON.stringify(redactSecrets(s)), updated_at_ms: now };
     await store.db.insertInto('sites').values(row).onConflict((oc) => oc.column('id').doUpdateSet({ name: row.name, config: row.config, updated_at_ms: now })).execute();
   }
-}
-
-async function health(store: HubDatabase, nc: NatsConnection, ingest: Ingest, link: { state: string }): Promise<HealthReport> {
-  let db: HealthReport['db'];
-  try {
-    await sql`select 1`.execute(store.db);
-    db = { ok: true };
-  } catch (err) {
-    db = { ok: false, error: errorMessage(err) };
-  }
-  const closed = nc.isClosed();
-  const natsOk = !closed && !nc.isDraining() && link.state === 'connected';
-  const s = ingest.stats();
-  return {
-    ok: db.ok && natsOk && s.running && !s.storeDown,
-    db,
-    nats: { ok: natsOk, status: closed ? 'closed' : nc.isDraining() ? 'draining' : link.state },
-    ingest: { running: s.running, ackWaitMs: s.ackWaitMs, processed: s.processed, deadLettered: s.deadLettered },
-  };
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<{ server: ServerType; url: string }> {

@@ -13,7 +13,12 @@ export class AccessDeniedError extends VigilError {
 
 /** An error with its own HTTP status, code and catalogue key (the message is localised from the key). */
 export class ApiError extends VigilError {
-  constructor(readonly status: 400 | 403 | 404 | 409 | 502 | 503, code: string, message: string, key?: string, params?: Record<string, string | number>) {
-    super(code, message, { ...(key ? { key } : {}), ...(params ? { params } : {}) });
+  constructor(readonly status: 400 | 401 | 403 | 404 | 409 | 429 | 502 | 503 | 507, code: string, message: string, key?: string, params?: Record<string, string | number>, cause?: unknown) {
+    super(code, message, { ...(key ? { key } : {}), ...(params ? { params } : {}), ...(cause === undefined ? {} : { cause }) });
   }
+}
+
+/** A request without a valid login: no token, a bad one, or a session that has ended (401). */
+export function unauthorized(message: string, key = 'error.unauthorized', options: { params?: Record<string, string | number>; cause?: unknown } = {}): ApiError {
+  return new ApiError(401, 'unauthorized', message, key, options.params, options.cause);
 }

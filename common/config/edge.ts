@@ -49,6 +49,10 @@ export const edgeConfigSchema = z.object({
       maxRows: z.number().int().positive().default(100_000),
       maxDbMB: z.number().positive().default(1024),
       minFreeMB: z.number().positive().default(256),
+      /** space kept in reserve beside the outbox and given up to it when the disk fills (0: none) */
+      reserveMB: z.number().min(0).max(4096).default(64),
+      /** alarms held in memory while the disk refuses commits (criticals are never refused) */
+      maxHeld: z.number().int().positive().default(10_000),
     }).strict().prefault({}),
     heartbeatMs: z.number().int().min(500).default(5_000),
     /** WS-Discovery: probe for ONVIF cameras at start and log what answers */

@@ -97,6 +97,11 @@ export const siteSchema = z.object({
     }).strict().optional(),
     /** blur person boxes in stored snapshots */
     blurPersons: z.boolean().default(false),
+    /**
+     * The edges that serve this site. When given, the hub's live view ignores
+     * heartbeats from any other edge id; when not, it keeps at most 64 per site.
+     */
+    edges: z.array(token).max(256).optional(),
   }).strict(),
   abandoned: abandonedSchema.prefault({}),
   cameras: z.array(cameraSchema).default([]),

@@ -1,6 +1,7 @@
 import { nanos } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
+  jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
@@ -115,6 +116,25 @@ export async function ensureSnapshotBucket(nc: NatsConnection, opts: { maxBytes?
     });
   } catch (err) {
     throw new TransportError('OBJECT_STORE', `cannot create or open bucket ${SNAPSHOT_BUCKET}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Snapshot retention: the bucket's stream drops objects older than this. Set
+ * on every hub start, so a changed hub.yaml retention applies to the bucket
+ * that already exists. Returns whether it changed.
+ */
+export async function setSnapshotMaxAge(nc: NatsConnection, maxAgeMs: number): Promise<boolean> {
+  const name = `OBJ_${SNAPSHOT_BUCKET}`;
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(name);
+    const want = nanos(maxAgeMs);
+    if (info.config.max_age === want) return false;
+    await jsm.streams.update(name, { ...info.config, max_age: want });
+    return true;
+  } catch (err) {
+    throw new TransportError('OBJECT_STORE', `cannot set the snapshot retention on ${name}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

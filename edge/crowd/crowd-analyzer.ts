@@ -5,8 +5,7 @@ import type { CameraConfig } from '../../common/config/site.ts';
 import { zoneSchema, type ZoneConfig } from '../../common/config/zone.ts';
 import type { Analyzer, AnalyzerOutput, DetectionResult, DetectRequestOptions } from '../types.ts';
 import { createThresholdRule, type RuleEvent, type ThresholdRule } from '../rules/threshold-rule.ts';
-import { createDenseEstimator, type CountMethod, type FrameEstimate, type Heatmap } from './dense-estimator.ts';
-import { createForegroundModel, type ForegroundModel } from './foreground.ts';
+import { createCrowdEstimator, type CountMethod, type FrameEstimate } from './crowd-estimator.ts';
 import { fruinLevel } from './fruin.ts';
 import { createTimeWindow, etaToNextThreshold, type TimeWindow } from './window.ts';
 import { createCrowdZone, type CrowdZone } from './zones.ts';
@@ -26,8 +25,11 @@ export interface ZoneMeasures {
   trendPerMin: number;
   etaNextThresholdS: number | null;
   saturated: boolean;
-  /** every estimator's count this frame (detections, tiled, heatmap, occupancy) */
-  signals: Partial<Record<CountMethod, number>>;
+  /** the two measurements this frame: persons detected, and the density map's integral (null without a density head) */
+  detected: number;
+  densityCount: number | null;
+  /** the weight density had in the count (0 = detections only) */
+  densityWeight: number;
 }
 
 export interface ZoneStats {
@@ -54,12 +56,14 @@ export interface CrowdAnalyzerOptions {
   fallbackZones?: readonly z.input<typeof zoneSchema>[];
   /** the detector's cap on boxes per frame. @default 100 */
   maxDetections?: number;
-  /** tiles for dense frames. @default 2×2 overlapping 20 % */
-  tiles?: { rows: number; cols: number; overlap: number } | null;
-  /** ask the detector for its person heatmap. @default true */
+  /** ask the detector for its person heatmap (other analyzers read it). @default true */
   heatmap?: boolean;
-  /** run the foreground-coverage estimator. @default true */
-  occupancy?: boolean;
+  /** ask the detector for the learned density map. @default true */
+  density?: boolean;
+  /** persons from which density starts to count, and counts alone (crowd-estimator.ts). */
+  handover?: { from: number; to: number };
+  /** 1 − the density head's held-out relative error (from its manifest). */
+  densityConfidence?: number;
   /** least-squares window for the trend, seconds. @default 60 */
   trendWindowS?: number;
   /** person score below which a detection is not counted. @default 0.3 */
@@ -85,10 +89,13 @@ export function createCrowdAnalyzer(options: CrowdAnalyzerOptions): CrowdAnalyze
   const camera = options.camera;
   const zoneConfigs: ZoneConfig[] = camera.zones.length ? [...camera.zones] : (options.fallbackZones ?? []).map((z) => zoneSchema.parse(z));
   const zones = zoneConfigs.map(createCrowdZone);
-  const estimator = createDenseEstimator({ zones, maxDetections: options.maxDetections ?? 100 });
-  const fg: ForegroundModel | null = options.occupancy === false ? null : createForegroundModel();
-  const tiles = options.tiles === undefined ? { rows: 2, cols: 2, overlap: 0.2 } : options.tiles;
+  const estimator = createCrowdEstimator({
+    zones, maxDetections: options.maxDetections ?? 100,
+    ...(options.handover ? { handover: options.handover } : {}),
+    ...(options.densityConfidence !== undefined ? { densityConfidence: options.densityConfidence } : {}),
+  });
   const heatmap = options.heatmap ?? true;
+  const density = options.density ?? true;
   const minScore = options.minPersonScore ?? 0.3;
   const newId = options.newId ?? (() => newAlarmId());
   const trendWindowS = options.trendWindowS ?? 60;
@@ -151,7 +158,7 @@ export function createCrowdAnalyzer(options: CrowdAnalyzerOptions): CrowdAnalyze
     detectOptions() {
       const o: DetectRequestOptions = {};
       if (heatmap) o.heatmap = true;
-      if (tiles && estimator.wantsTiles()) o.tiles = { ...tiles };
+      if (density) o.density = true;
       return o;
     },
     latest: () => states.flatMap((s) => (s.latest ? [s.latest] : [])),
@@ -159,12 +166,8 @@ export function createCrowdAnalyzer(options: CrowdAnalyzerOptions): CrowdAnalyze
     process(result) {
       const f = result.frame;
       const persons = result.detections.filter((d) => d.classId === 0 && d.score >= minScore).map((d) => d.bbox);
-      const heat = result.extras?.personHeatmap as Heatmap | undefined;
-      const tileCount = typeof result.extras?.tiles === 'number' ? (result.extras.tiles as number) : 1;
-      const mask = fg ? fg.update(f) : null;
       const est = estimator.estimate({
-        persons, tiles: tileCount, heatmap: heat ?? null,
-        foreground: mask && fg ? { mask, gridW: fg.gridW, gridH: fg.gridH } : null,
+        persons, density: result.density ?? null,
         frameW: f.width, frameH: f.height, sourceW: f.sourceWidth, sourceH: f.sourceHeight,
       });
       const t = f.mediaTime;
@@ -182,7 +185,7 @@ export function createCrowdAnalyzer(options: CrowdAnalyzerOptions): CrowdAnalyze
           method: e.method, confidence: e.confidence,
           trendPerMin: (slope ?? 0) * 60,
           etaNextThresholdS: etaToNextThreshold(density, slope, [c.warningDensity, c.criticalDensity]),
-          saturated: e.saturated, signals: e.signals,
+          saturated: e.saturated, detected: e.detected, densityCount: e.density, densityWeight: e.densityWeight,
         };
         s.latest = m;
         const st = s.stats;

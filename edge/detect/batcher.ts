@@ -33,6 +33,8 @@ export interface BatcherMetrics {
   lastInferenceMs: number;
   meanInferenceMs: number;
   pending: number;
+  /** frames handed out per camera */
+  servedByCamera: Record<string, number>;
 }
 
 export interface Batcher {
@@ -62,6 +64,13 @@ function positive(name: string, v: number, integer = false): void {
  * at most one frame per camera, so memory is bounded by the camera count
  * whatever the detector's speed: under overload the system degrades to a
  * lower effective frame rate, never to growing latency.
+ *
+ * Batches are formed earliest deadline first. A camera's deadline is set when
+ * its slot becomes pending and is kept when a newer frame of that camera
+ * replaces the pending one: otherwise a fast camera would keep renewing its
+ * place at the back of the queue and starve. With one slot per camera this
+ * serves cameras in turn, so under overload every camera's detect rate drops
+ * by the same factor.
  */
 export function createBatcher(options: BatcherOptions): Batcher {
   positive('maxBatch', options.maxBatch, true);
@@ -70,6 +79,9 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const config = Object.freeze({ ...options });
   const { clock } = config;
   const pending = new Map<string, Frame>();
+  /** when each camera's pending slot was first filled since it was last served: its place in the queue */
+  const since = new Map<string, number>();
+  const served: Record<string, number> = {};
   let timer: TimerHandle | null = null;
   let due = false;
   let waiter: ((b: Frame[] | null) => void) | null = null;
@@ -86,13 +98,20 @@ export function createBatcher(options: BatcherOptions): Batcher {
     const now = clock.now();
     const batch: Frame[] = [];
     const freed: string[] = [];
-    for (const [camera, frame] of pending) {
+    const order = [...pending.keys()].sort((a, b) => since.get(a)! - since.get(b)! || a.localeCompare(b));
+    for (const camera of order) {
       if (batch.length >= config.maxBatch) break;
+      const frame = pending.get(camera)!;
       pending.delete(camera);
+      since.delete(camera);
       freed.push(camera);
+      // Stale frames are dropped here, before inference: detecting one would only delay the fresh ones.
       if (!config.lossless && now - frame.capturedAt > config.maxAgeMs) { m.droppedStale++; continue; }
       batch.push(frame);
+      served[camera] = (served[camera] ?? 0) + 1;
     }
+    // Oldest capture first within the batch, so results come back in deadline order too.
+    batch.sort((a, b) => a.capturedAt - b.capturedAt);
     const leftover = pending.size;
     // Offered frames whose camera slot just freed up become pending (after the loop: a Map iterates entries added during iteration).
     for (const camera of freed) {
@@ -100,6 +119,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
       if (!w) continue;
       waiting.delete(camera);
       pending.set(camera, w.frame);
+      since.set(camera, w.frame.capturedAt);
       w.resolve();
     }
     return { batch, leftover };
@@ -126,7 +146,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
     push(frame) {
       if (closed) return;
       const prev = pending.get(frame.camera);
-      if (prev) { m.droppedReplaced++; pending.delete(frame.camera); }
+      if (prev) m.droppedReplaced++;
+      else since.set(frame.camera, frame.capturedAt);
       pending.set(frame.camera, frame);
       if (pending.size >= config.maxBatch) { due = true; if (timer) { timer.cancel(); timer = null; } }
       else arm();
@@ -161,6 +182,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
         droppedReplaced: m.droppedReplaced, droppedStale: m.droppedStale,
         lastInferenceMs: m.lastInferenceMs, meanInferenceMs: m.inferenceCount ? m.inferenceTotal / m.inferenceCount : 0,
         pending: pending.size,
+        servedByCamera: { ...served },
       };
     },
     close() {
@@ -169,6 +191,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
       timer?.cancel();
       timer = null;
       pending.clear();
+      since.clear();
       for (const w of waiting.values()) w.resolve();
       waiting.clear();
       const w = waiter;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { ModelError, ValidationError, VigilError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
@@ -7,6 +8,13 @@ import { loadModelFiles, type LoadModelOptions } from '../../models/loader.ts';
 import type { Detection, DetectionResult, Detector, Frame } from '../types.ts';
 import { checkDetectOptions, type DetectOptions } from './centernet-engine.ts';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './detector-worker.ts';
+import { DENSITY_MODEL, loadDensityHeadFiles, type DensityHeadFiles } from '../density/density-head.ts';
+
+/** The shipped density head when its manifest is present; a present but altered head is an error. */
+function densityIfInstalled(): DensityHeadFiles | undefined {
+  const manifest = new URL(`../../models/${DENSITY_MODEL}.manifest.json`, import.meta.url);
+  return existsSync(manifest) ? loadDensityHeadFiles() : undefined;
+}
 
 export type { DetectOptions } from './centernet-engine.ts';
 
@@ -20,11 +28,19 @@ export interface DetectorPoolOptions {
   logger?: Logger;
   /** model package directory override (tests) */
   model?: LoadModelOptions;
+  /**
+   * the learned density head: 'auto' (default) loads models/density.manifest.json
+   * when it is there, false runs detection only; a load error (altered weights)
+   * fails the pool, never silently drops density.
+   */
+  density?: 'auto' | false | DensityHeadFiles | { dir: string };
 }
 
 export interface DetectorPool extends Detector {
   detect(frames: readonly Frame[], options?: DetectOptions): Promise<DetectionResult[]>;
   readonly size: number;
+  /** whether frames can get a density map */
+  readonly hasDensity: boolean;
 }
 
 interface Task {
@@ -60,7 +76,9 @@ export async function createDetectorPool(options: DetectorPoolOptions = {}): Pro
   const forced = options.backend ?? backendFromEnv();
   // Verify the checksums once, here, so that a bad install fails before any thread starts.
   const files = await loadModelFiles('centernet', options.model ?? {});
-  const init: WorkerInit = { files, minScore, ...(forced ? { backend: forced } : {}) };
+  const d = options.density ?? 'auto';
+  const density = d === false ? undefined : d === 'auto' ? densityIfInstalled() : 'dir' in d ? loadDensityHeadFiles({ dir: d.dir }) : d;
+  const init: WorkerInit = { files, minScore, ...(density ? { density } : {}), ...(forced ? { backend: forced } : {}) };
 
   const queue: Task[] = [];
   const slots: Slot[] = [];
@@ -91,6 +109,7 @@ export async function createDetectorPool(options: DetectorPoolOptions = {}): Pro
         if (msg.type === 'result') {
           const result: DetectionResult = { frame, detections: msg.detections as Detection[], inferenceMs: msg.inferenceMs };
           if (msg.personHeatmap) result.extras = { personHeatmap: msg.personHeatmap };
+          if (msg.density) { result.density = msg.density; result.densityMs = msg.densityMs ?? 0; }
           task.resolve(result);
         } else {
           task.reject(new VigilError('DETECT', `detection failed for ${frame.camera} #${frame.seq}: ${msg.message}`));
@@ -150,6 +169,7 @@ export async function createDetectorPool(options: DetectorPoolOptions = {}): Pro
     name: 'centernet',
     get backend() { return backend; },
     get size() { return slots.length; },
+    hasDensity: density !== undefined,
     detect(frames, opts) {
       if (closed) return Promise.reject(new VigilError('DETECTOR_CLOSED', 'detector pool is closed'));
       try {

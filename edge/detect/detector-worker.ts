@@ -1,6 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend, type BackendName } from '../../models/backend.ts';
 import type { ModelFiles } from '../../models/loader.ts';
+import type { DensityHeadFiles } from '../density/density-head.ts';
+import type { DensityMap } from '../density/density-grid.ts';
 import { createCenternetEngine, type CenternetEngine, type DetectOptions } from './centernet-engine.ts';
 
 /**
@@ -8,14 +10,14 @@ import { createCenternetEngine, type CenternetEngine, type DetectOptions } from 
  * transferred buffers and go back the same way with the result, so a frame is
  * never copied between threads.
  */
-export interface WorkerInit { files: ModelFiles; backend?: BackendName; minScore: number }
+export interface WorkerInit { files: ModelFiles; density?: DensityHeadFiles; backend?: BackendName; minScore: number }
 
 export type WorkerRequest = { type: 'detect'; id: number; data: Uint8Array; width: number; height: number; options?: DetectOptions };
 
 export type WorkerReply =
   | { type: 'ready'; backend: BackendName }
   | { type: 'init-error'; message: string; name: string }
-  | { type: 'result'; id: number; data: Uint8Array; detections: import('../types.ts').Detection[]; inferenceMs: number; personHeatmap?: { width: number; height: number; data: Float32Array } }
+  | { type: 'result'; id: number; data: Uint8Array; detections: import('../types.ts').Detection[]; inferenceMs: number; densityMs?: number; personHeatmap?: { width: number; height: number; data: Float32Array }; density?: DensityMap }
   | { type: 'error'; id: number; data: Uint8Array; message: string; name: string };
 
 const port = parentPort;
@@ -25,7 +27,7 @@ const init = workerData as WorkerInit;
 let engine: CenternetEngine;
 try {
   const backend = await selectBackend(init.backend ? { prefer: init.backend } : {});
-  engine = await createCenternetEngine({ files: init.files, minScore: init.minScore });
+  engine = await createCenternetEngine({ files: init.files, minScore: init.minScore, ...(init.density ? { density: init.density } : {}) });
   port.postMessage({ type: 'ready', backend } satisfies WorkerReply);
 } catch (err) {
   port.postMessage({ type: 'init-error', message: (err as Error).message, name: (err as Error).name } satisfies WorkerReply);
@@ -41,6 +43,11 @@ port.on('message', async (req: WorkerRequest) => {
     if (r.personHeatmap) {
       reply.personHeatmap = r.personHeatmap;
       transfer.push(r.personHeatmap.data.buffer as ArrayBuffer);
+    }
+    if (r.density) {
+      reply.density = r.density;
+      reply.densityMs = r.densityMs ?? 0;
+      transfer.push(r.density.data.buffer as ArrayBuffer);
     }
     port.postMessage(reply, transfer);
   } catch (err) {

@@ -37,7 +37,18 @@ export interface DiscoveredCamera {
   from: string;
 }
 
-const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
+const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, processEntities: false });
+const NAME_SCOPE = 'onvif://www.onvif.org/name/';
+/** A ProbeMatches reply is a few kilobytes; a datagram can be 64. */
+const MAX_REPLY_BYTES = 32 * 1024;
+const MAX_MATCHES = 16;
+/** what one probe can report: a forged flood must not grow without bound */
+const MAX_DEVICES = 1024;
+
+/** A camera's name scope is percent-encoded; a broken escape is shown as sent, never thrown. */
+function scopeName(raw: string): string {
+  try { return decodeURIComponent(raw).slice(0, 128); } catch { return raw.slice(0, 128); }
+}
 const str = (v: unknown): string => (typeof v === 'string' ? v : v && typeof v === 'object' && '#text' in v ? String((v as Record<string, unknown>)['#text']) : '');
 
 function probe(messageId: string): Buffer {
@@ -71,36 +82,53 @@ export async function discoverCameras(options: DiscoverOptions = {}): Promise<Di
   const found = new Map<string, DiscoveredCamera>();
   const sock = dgram.createSocket({ type: 'udp4' });
 
+  let ignored = 0;
+  const ignore = (why: string, rinfo: dgram.RemoteInfo, error?: unknown) => {
+    // Anyone on the network can send datagrams here: note them, quietly and not one log line each.
+    if (ignored++ < 20) logger.debug(`discovery: ignoring ${why}`, { from: rinfo.address, ...(error ? { error } : {}) });
+  };
   sock.on('message', (msg, rinfo) => {
+    // An unauthenticated socket: nothing in a datagram may throw out of this handler.
+    try {
+      acceptReply(msg, rinfo);
+    } catch (err) {
+      ignore('a reply that could not be read', rinfo, err);
+    }
+  });
+
+  function acceptReply(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length > MAX_REPLY_BYTES) return ignore('an oversized datagram', rinfo);
     let doc: any;
     try { doc = parser.parse(msg.toString('utf8')); } catch (err) {
-      logger.debug('discovery: ignoring a malformed reply', { from: rinfo.address, error: err });
-      return;
+      return ignore('a malformed reply', rinfo, err);
     }
-    const relates = str(doc?.Envelope?.Header?.RelatesTo);
-    if (relates && relates !== messageId) return;
+    // Only an answer to this probe counts: a reply without RelatesTo, or relating to
+    // another message, is unsolicited (or forged) and says nothing about this network.
+    if (str(doc?.Envelope?.Header?.RelatesTo).trim() !== messageId) return ignore('a reply that does not answer this probe', rinfo);
     const matches = doc?.Envelope?.Body?.ProbeMatches?.ProbeMatch;
-    for (const m of Array.isArray(matches) ? matches : matches ? [matches] : []) {
-      const endpoint = str(m?.EndpointReference?.Address);
-      const xaddrs = str(m?.XAddrs).split(/\s+/).filter(Boolean);
+    for (const m of (Array.isArray(matches) ? matches : matches ? [matches] : []).slice(0, MAX_MATCHES)) {
+      if (found.size >= MAX_DEVICES) return ignore('replies beyond the device limit', rinfo);
+      const endpoint = str(m?.EndpointReference?.Address).slice(0, 512);
+      const xaddrs = str(m?.XAddrs).split(/\s+/).filter(Boolean).slice(0, 8);
       if (!endpoint || xaddrs.length === 0 || found.has(endpoint)) continue;
       let url: URL;
       try { url = new URL(xaddrs.find((x) => x.includes(rinfo.address)) ?? xaddrs[0]!); } catch (err) {
-        logger.debug('discovery: unusable XAddr', { from: rinfo.address, error: err });
+        ignore('an unusable XAddr', rinfo, err);
         continue;
       }
-      const scopes = str(m?.Scopes).split(/\s+/).filter(Boolean);
-      const nameScope = scopes.find((s) => s.startsWith('onvif://www.onvif.org/name/'));
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') { ignore('a non-HTTP XAddr', rinfo); continue; }
+      const scopes = str(m?.Scopes).split(/\s+/).filter(Boolean).slice(0, 64);
+      const nameScope = scopes.find((s) => s.startsWith(NAME_SCOPE));
       found.set(endpoint, {
         endpoint, xaddrs, scopes,
         host: url.hostname,
         port: url.port ? Number(url.port) : 80,
         path: url.pathname,
-        name: nameScope ? decodeURIComponent(nameScope.slice('onvif://www.onvif.org/name/'.length)) : null,
+        name: nameScope ? scopeName(nameScope.slice(NAME_SCOPE.length)) : null,
         from: `${rinfo.address}:${rinfo.port}`,
       });
     }
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     sock.once('error', (err) => { sock.close(); reject(err); });

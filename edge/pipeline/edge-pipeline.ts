@@ -178,8 +178,7 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
     }
   }
 
-  function analyse(cam: CameraState, result: DetectionResult, tiles: number): void {
-    if (tiles > 1) result.extras = { ...result.extras, tiles };
+  function analyse(cam: CameraState, result: DetectionResult): void {
     cam.detected++;
     cam.lastMediaTime = result.frame.mediaTime;
     inferenceTotal += result.inferenceMs;
@@ -195,12 +194,12 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   }
 
   /** sends one frame to the detector with the camera's current options; analyse the result in order */
-  function dispatch(cam: CameraState, frame: Frame): Promise<{ result: DetectionResult; tiles: number }> {
+  function dispatch(cam: CameraState, frame: Frame): Promise<DetectionResult> {
     const opts = cam.crowd.detectOptions();
     queueAge.add(clock.now() - frame.capturedAt);
     return detector.detect([frame], opts).then(([result]) => {
       if (!result) throw new ValidationError('detector', `returned no result for ${frame.camera} #${frame.seq}`);
-      return { result, tiles: opts.tiles ? opts.tiles.rows * opts.tiles.cols : 1 };
+      return result;
     });
   }
 
@@ -221,7 +220,7 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
 
   const replayConcurrency = Math.max(1, Math.floor(options.replayConcurrency ?? 1));
   async function replayCamera(cam: CameraState): Promise<void> {
-    const inflight: Promise<{ result: DetectionResult; tiles: number }>[] = [];
+    const inflight: Promise<DetectionResult>[] = [];
     try {
       for await (const frame of cam.decoder.frames()) {
         if (stopping) break;
@@ -229,9 +228,9 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
         const p = dispatch(cam, frame);
         p.catch(() => undefined); // awaited below, in order
         inflight.push(p);
-        if (inflight.length >= replayConcurrency) { const r = await inflight.shift()!; analyse(cam, r.result, r.tiles); }
+        if (inflight.length >= replayConcurrency) analyse(cam, await inflight.shift()!);
       }
-      while (inflight.length) { const r = await inflight.shift()!; analyse(cam, r.result, r.tiles); }
+      while (inflight.length) analyse(cam, await inflight.shift()!);
     } finally {
       cam.ended = true;
     }
@@ -265,7 +264,7 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       detected.catch(() => undefined); // reported below, in order
       cam.analysing = cam.analysing
         .then(() => detected)
-        .then(({ result, tiles }) => analyse(cam, result, tiles))
+        .then((result) => analyse(cam, result))
         .catch((err: unknown) => log.error('detection failed for a frame', { camera: cam.id, seq: f.seq, err }));
       return detected;
     });

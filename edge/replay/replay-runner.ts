@@ -56,6 +56,10 @@ export interface ReplaySummary {
   latencyMs: PipelineMetrics['latencyMs'];
   assumptions?: { zone: string; areaM2: number; note: string };
   abandoned?: AbandonedScore & { dwellS: number };
+  /** set when decoding stopped well before the duration the file declares: a truncated or damaged file */
+  truncated?: { decodedS: number; declaredS: number };
+  /** what the user must know about this run (the CLI prints these and exits non-zero) */
+  warnings?: string[];
 }
 
 /** The truth file, checked by the scorer's own schema; errors name the flag, the file and the field. */
@@ -167,6 +171,13 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     latencyMs: metrics.latencyMs,
   };
   if (assumptions) summary.assumptions = assumptions;
+  // ffmpeg decodes a cut file up to the cut and exits 0: compare with what the header declares.
+  const decodedS = cm.lastMediaTime === null ? 0 : cm.lastMediaTime + 1 / fps;
+  if (Number.isFinite(info.durationS) && decodedS < info.durationS - Math.max(2 / fps, 0.5, info.durationS * 0.02)) {
+    summary.truncated = { decodedS: Math.round(decodedS * 10) / 10, declaredS: Math.round(info.durationS * 10) / 10 };
+    summary.warnings = [`${o.video}: the video ended at ${summary.truncated.decodedS} s of the ${summary.truncated.declaredS} s its header declares; the file looks truncated or damaged, and anything after that point is missing from this replay`];
+    log.warn('replay: video truncated', { video: o.video, ...summary.truncated });
+  }
   if (truth) {
     const dwellS = o.dwellS ?? site?.abandoned.dwellS ?? 30;
     summary.abandoned = { ...scoreAbandoned(sink.alarms, truth, dwellS), dwellS };

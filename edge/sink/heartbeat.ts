@@ -25,8 +25,19 @@ export const healthPayloadSchema = z.object({
     oldestAgeMs: z.number().nonnegative(),
     dropped: z.number().int().nonnegative(),
     dbBytes: z.number().nonnegative().optional(),
+    refused: z.number().int().nonnegative().optional(),
   }),
   link: z.enum(['up', 'down']).optional(),
+  /** edge.disk: the outbox's volume (see edge/sink/outbox.ts DiskState) */
+  disk: z.object({
+    state: z.enum(['ok', 'low', 'reserve', 'full']),
+    freeBytes: z.number().nonnegative().nullable(),
+    /** alarms waiting in memory for space */
+    held: z.number().int().nonnegative(),
+    /** alarms refused for lack of space (never a critical) */
+    refused: z.number().int().nonnegative(),
+    snapshotsDropped: z.number().int().nonnegative(),
+  }).optional(),
   /** disk pressure or other health warnings; empty when all is well */
   warnings: z.array(z.string().max(300)).max(32).default([]),
   /** latest crowd figures per zone (persons/m², smoothed), for the hub's live density charts and map */

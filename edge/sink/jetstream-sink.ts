@@ -61,7 +61,10 @@ export function createJetStreamSink(options: JetStreamSinkOptions): JetStreamSin
       if (alarm.site !== site) throw new ValidationError('site', `"${alarm.site}" is not this edge's site "${site}"`);
       if (alarm.edge !== edgeId) throw new ValidationError('edge', `"${alarm.edge}" is not this edge "${edgeId}"`);
       let snapshot: { name: string; jpeg: Uint8Array } | undefined;
-      if (snap && evidence) {
+      let payloadWithoutSnapshot: Uint8Array | undefined;
+      // Under disk pressure the outbox keeps alarms without pictures: do not render one for nothing.
+      if (snap && evidence && outbox.keepsSnapshots) {
+        payloadWithoutSnapshot = textEncoder.encode(JSON.stringify(alarm));
         const r = await renderSnapshot(evidence.frame, evidence.draw ?? [], evidence.persons ?? [], { blurPersons: snap.blurPersons, quality: snap.quality });
         if (r.jpeg.byteLength > MAX_SNAPSHOT_BYTES) throw new ValidationError('evidence.frame', `snapshot ${r.jpeg.byteLength} bytes exceeds ${MAX_SNAPSHOT_BYTES}`);
         const name = snapshotObjectName(site, alarm.camera, alarm.id);
@@ -71,7 +74,7 @@ export function createJetStreamSink(options: JetStreamSinkOptions): JetStreamSin
       // Already validated above; the snapshot ref was built here, so encode without a second parse.
       const payload = textEncoder.encode(JSON.stringify(alarm));
       if (payload.byteLength > MAX_ALARM_BYTES) throw new ValidationError('payload', `${payload.byteLength} bytes exceeds the ${MAX_ALARM_BYTES}-byte limit`);
-      await outbox.put({ id: alarm.id, subject: alarmSubject(site, alarm.camera, alarm.kind), severity: alarm.severity, payload, snapshot });
+      await outbox.put({ id: alarm.id, subject: alarmSubject(site, alarm.camera, alarm.kind), severity: alarm.severity, payload, snapshot, payloadWithoutSnapshot });
     },
     async close() {
       if (closed) return;

@@ -107,7 +107,7 @@ export function createOutboxPublisher(options: OutboxPublisherOptions): OutboxPu
   });
 
   // Forward the outbox's own events so that one iterator tells the whole story.
-  void (async () => { for await (const ev of outbox.status()) channel.push(ev); })();
+  void (async () => { for await (const ev of outbox.status()) channel.push(ev); })().catch((err) => logger.error('outbox status forwarding stopped', { error: err }));
   const unsubscribe = outbox.onCommit(poke);
 
   function flushAcks(): void {

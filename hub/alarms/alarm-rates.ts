@@ -33,12 +33,17 @@ export interface AlarmRateReport {
   operators: { name: string; acknowledged: number; perTenMin: number }[];
 }
 
-/** The alarm load an operator saw over [from, to), per 10 minutes, against the ISA-18.2 targets. */
-export async function alarmRates(db: Kysely<Database>, policies: AlarmPolicies, span: { from: number; to: number; site?: string }): Promise<AlarmRateReport> {
+/**
+ * The alarm load an operator saw over [from, to), per 10 minutes, against the
+ * ISA-18.2 targets. `sites`: the sites counted (null: all); with one site, its
+ * policy's operator positions divide the load.
+ */
+export async function alarmRates(db: Kysely<Database>, policies: AlarmPolicies, span: { from: number; to: number; sites?: readonly string[] | null }): Promise<AlarmRateReport> {
+  const site = span.sites?.length === 1 ? span.sites[0]! : null;
   return storeCall('alarm rates', async () => {
     let q = db.selectFrom('alarms').select(['captured_at_ms', 'outcome', 'suppressed', 'acked_by', 'acked_at_ms', 'site'])
       .where('state', '=', 'raised').where('captured_at_ms', '>=', span.from).where('captured_at_ms', '<', span.to);
-    if (span.site) q = q.where('site', '=', span.site);
+    if (span.sites) q = q.where('site', 'in', span.sites);
     const rows = await q.execute();
     const periods = Math.max(1, Math.ceil((span.to - span.from) / PERIOD_MS));
     const buckets = new Array<number>(periods).fill(0);
@@ -53,7 +58,7 @@ export async function alarmRates(db: Kysely<Database>, policies: AlarmPolicies, 
       presented++;
       buckets[Math.min(periods - 1, Math.floor((Number(r.captured_at_ms) - span.from) / PERIOD_MS))]!++;
     }
-    const positions = span.site ? policies.forSite(span.site).config.operatorPositions : 1;
+    const positions = site !== null ? policies.forSite(site).config.operatorPositions : 1;
     const avg = presented / periods;
     const perOp = avg / positions;
     const peak = Math.max(0, ...buckets);
@@ -61,7 +66,7 @@ export async function alarmRates(db: Kysely<Database>, policies: AlarmPolicies, 
     const verdict = floodPct > ISA_TARGETS.floodPeriodsPctMax ? 'flood' : perOp > ISA_TARGETS.maxManageablePer10Min ? 'unmanageable' : perOp > ISA_TARGETS.perOperatorPer10Min ? 'over' : 'ok';
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
-      site: span.site ?? null, from: span.from, to: span.to, targets: ISA_TARGETS, operatorPositions: positions,
+      site, from: span.from, to: span.to, targets: ISA_TARGETS, operatorPositions: positions,
       presented, feedOnly, suppressed, periods, avgPer10Min: round(avg), avgPerOperatorPer10Min: round(perOp), peakPer10Min: peak, floodPeriodsPct: round(floodPct), verdict,
       operators: [...acks].map(([name, n]) => ({ name, acknowledged: n, perTenMin: round(n / periods) })).sort((a, b) => b.acknowledged - a.acknowledged || a.name.localeCompare(b.name)),
     };

@@ -80,10 +80,11 @@ export class SuppressionService {
     await this.#work.idle();
   }
 
-  /** Active shelves and out-of-service marks, newest first. */
-  async list(filter: { site?: string; type?: SuppressionType } = {}): Promise<Suppression[]> {
+  /** Active shelves and out-of-service marks, newest first; `sites`: only these (a login's scope). */
+  async list(filter: { site?: string; sites?: readonly string[] | null; type?: SuppressionType } = {}): Promise<Suppression[]> {
     let q = this.#o.db.selectFrom('alarm_suppressions').selectAll().where('ended_at_ms', 'is', null);
     if (filter.site) q = q.where('site', '=', filter.site);
+    if (filter.sites) q = q.where('site', 'in', filter.sites);
     if (filter.type) q = q.where('type', '=', filter.type);
     const rows = await storeCall('list suppressions', () => q.orderBy('created_at_ms', 'desc').execute());
     return rows.map((r) => this.#view(r));

@@ -4,13 +4,14 @@ import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { StoreError, ValidationError, errorMessage } from '../../common/errors.ts';
 import { parseAcceptLanguage, pickLocale, translator } from '../i18n/catalogue.ts';
-import { authenticate, type HubEnv } from './auth.ts';
+import type { HubEnv } from './auth.ts';
 import { errorResponse, internalError } from './error-response.ts';
+import { sessionGate } from './sessions.ts';
 import type { HubDeps } from './deps.ts';
 import { registerRoutes, type RouteModule } from './routes/index.ts';
 
 /** Paths reachable without a login. */
-export const PUBLIC_PATHS = new Set(['/api/login', '/health', '/api/health']);
+export const PUBLIC_PATHS = new Set(['/api/login', '/api/token/refresh', '/health', '/api/health']);
 const STREAM_PATH = '/api/stream';
 /** Paths whose route sets its own body limit (engineers' replay clip uploads). */
 export const LARGE_BODY_PATHS = new Set(['/api/replay/uploads']);
@@ -50,7 +51,7 @@ export function createHubApp(deps: HubDeps, options: HubAppOptions = {}): Hono<H
   app.use('*', async function limitRequestBody(c, next) {
     return LARGE_BODY_PATHS.has(c.req.path) ? next() : limitBody(c, next);
   });
-  const auth = authenticate(config.jwtSecret, { queryTokenPaths: [STREAM_PATH], now: () => deps.clock.now() });
+  const auth = sessionGate(deps, { ticketPaths: [STREAM_PATH] });
   app.use('*', async function requireLogin(c, next) {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.method === 'OPTIONS' || !isApiPath(c.req.path)) return next();
     return auth(c, next);

@@ -4,6 +4,7 @@ import { sign, verify } from 'hono/jwt';
 import { ROLES, ROLE_MATRIX, roleHas, type Permission, type Role } from './roles.ts';
 import type { ApiUser } from './deps.ts';
 import type { Locale } from '../../common/locale.ts';
+import { unauthorized } from '../service-errors.ts';
 
 export { ROLES, ROLE_MATRIX, type Role, type Permission };
 
@@ -13,10 +14,21 @@ export type HubEnv = { Variables: { user: ApiUser; locale: Locale } };
 /** The algorithm is fixed on both sides: a token naming another `alg` is refused. */
 const ALG = 'HS256' as const;
 
+/** What an access token says. `sid` ties it to a session: no session, no access. */
+export interface TokenClaims {
+  sub: string;
+  sid: string;
+  role: Role;
+  unit?: string;
+  sites?: readonly string[];
+  iat: number;
+  exp: number;
+}
+
 export async function issueToken(user: ApiUser, secret: string, nowMs: number, ttlS: number): Promise<{ token: string; expiresAt: number }> {
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + ttlS;
-  const token = await sign({ sub: user.name, role: user.role, ...(user.unit ? { unit: user.unit } : {}), iat, exp }, secret, ALG);
+  const token = await sign({ sub: user.name, ...(user.sid ? { sid: user.sid } : {}), role: user.role, ...(user.unit ? { unit: user.unit } : {}), ...(user.sites ? { sites: [...user.sites] } : {}), iat, exp }, secret, ALG);
   return { token, expiresAt: exp * 1000 };
 }
 
@@ -24,48 +36,26 @@ export async function issueToken(user: ApiUser, secret: string, nowMs: number, t
  * Checks the signature, then the times against the hub's own clock (the same
  * one that issued the token), not the wall clock: a hub under test or with a
  * corrected clock must agree with itself. A token without `exp` never expires,
- * so it is refused.
+ * so it is refused; one without a session (`sid`) cannot be revoked, so it is too.
  */
-export async function verifyToken(token: string, secret: string, nowMs: number): Promise<ApiUser> {
+export async function verifyToken(token: string, secret: string, nowMs: number): Promise<TokenClaims> {
   let payload: Record<string, unknown>;
   try {
     payload = (await verify(token, secret, { alg: ALG, exp: false, iat: false, nbf: false })) as Record<string, unknown>;
   } catch (err) {
-    throw new HTTPException(401, { message: 'invalid or expired token', cause: err });
+    throw unauthorized('invalid or expired token', 'error.token_invalid', { cause: err });
   }
   const now = Math.floor(nowMs / 1000);
-  if (typeof payload.exp !== 'number') throw new HTTPException(401, { message: 'invalid token claims: no exp' });
-  if (payload.exp <= now) throw new HTTPException(401, { message: 'invalid or expired token' });
+  if (typeof payload.exp !== 'number') throw unauthorized('invalid token claims: no exp', 'error.token_claims');
+  if (payload.exp <= now) throw unauthorized('invalid or expired token', 'error.token_invalid');
   // A minute of leeway for replicas whose clocks differ slightly.
-  if (typeof payload.iat === 'number' && payload.iat > now + 60) throw new HTTPException(401, { message: 'invalid token claims: issued in the future' });
-  if (typeof payload.nbf === 'number' && payload.nbf > now + 60) throw new HTTPException(401, { message: 'token not yet valid' });
+  if (typeof payload.iat === 'number' && payload.iat > now + 60) throw unauthorized('invalid token claims: issued in the future', 'error.token_claims');
+  if (typeof payload.nbf === 'number' && payload.nbf > now + 60) throw unauthorized('token not yet valid', 'error.token_claims');
   const role = payload.role as Role;
-  if (typeof payload.sub !== 'string' || !ROLES.includes(role)) throw new HTTPException(401, { message: 'invalid token claims' });
-  return { name: payload.sub, role, ...(typeof payload.unit === 'string' ? { unit: payload.unit } : {}) };
-}
-
-/**
- * Reads `Authorization: Bearer <token>`. The SSE stream also accepts
- * `?token=` because EventSource cannot send headers.
- */
-export function authenticate(secret: string, options: { queryTokenPaths?: readonly string[]; now?: () => number } = {}): MiddlewareHandler<HubEnv> {
-  if (!secret || secret.length < 32) throw new Error('authenticate: the token secret must be at least 32 characters');
-  const queryPaths = new Set(options.queryTokenPaths ?? []);
-  const now = options.now ?? (() => Date.now());
-  return async function authenticateRequest(c, next) {
-    const header = c.req.header('authorization');
-    let token: string | undefined;
-    if (header) {
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!m) throw new HTTPException(401, { message: 'Authorization header must be "Bearer <token>"' });
-      token = m[1];
-    } else if (queryPaths.has(c.req.path)) {
-      token = c.req.query('token');
-    }
-    if (!token) throw new HTTPException(401, { message: 'login required' });
-    c.set('user', await verifyToken(token, secret, now()));
-    await next();
-  };
+  if (typeof payload.sub !== 'string' || !ROLES.includes(role)) throw unauthorized('invalid token claims', 'error.token_claims');
+  if (typeof payload.sid !== 'string' || !payload.sid) throw unauthorized('invalid token claims: no session', 'error.token_claims');
+  const sites = Array.isArray(payload.sites) && payload.sites.every((x) => typeof x === 'string') ? (payload.sites as string[]) : undefined;
+  return { sub: payload.sub, sid: payload.sid, role, ...(typeof payload.unit === 'string' ? { unit: payload.unit } : {}), ...(sites ? { sites } : {}), iat: Number(payload.iat ?? now), exp: payload.exp };
 }
 
 /** Lets the request through when the login's role is listed (admin always is). Routes use can(): one role matrix. */
@@ -74,7 +64,7 @@ function requireRole(...roles: Role[]): MiddlewareHandler<HubEnv> {
   const allowed = new Set<Role>([...roles, 'admin']);
   return async function checkRole(c, next) {
     const user = c.get('user');
-    if (!user) throw new HTTPException(401, { message: 'login required' });
+    if (!user) throw unauthorized('login required', 'error.login_required');
     if (!allowed.has(user.role)) throw new HTTPException(403, { message: `role ${user.role} may not do this (needs ${[...allowed].join(' or ')})` });
     await next();
   };

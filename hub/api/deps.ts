@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Clock } from '../../common/clock.ts';
@@ -19,6 +20,8 @@ import type { Notifier } from '../notify/notifier.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { CameraRelay } from '../live/camera-relay.ts';
 import type { ReplayService } from '../replay/replay-service.ts';
+import type { SessionStore } from '../auth/session-store.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import type { Role } from './roles.ts';
 
 /** What the API needs from its host. Node-only things (scrypt, prom-client, sockets) come in here, so hub/api also runs on Deno. */
@@ -27,8 +30,12 @@ export interface ApiConfig {
   corsOrigins: readonly string[];
   /** HS256 key for session tokens (at least 32 bytes) */
   jwtSecret: string;
-  /** @default 43200 (12 h) */
+  /** lifetime of one access token; short, since a refresh is cheap; @default 900 in hub.yaml (jwt.accessTtlS) */
   tokenTtlS: number;
+  /** lifetime of a login (its refresh token); @default 43200 (12 h) */
+  sessionTtlS?: number;
+  /** login limits (hub.yaml `auth`); defaults as there */
+  logins?: Partial<LoginPolicy>;
   /** request bodies above this are refused with 413; @default 65536 */
   bodyLimitBytes: number;
 }
@@ -38,16 +45,38 @@ export interface ApiUser {
   role: Role;
   /** for role `unit`: the unit this login belongs to */
   unit?: string;
+  /** the sites this login may see; absent: every site */
+  sites?: readonly string[];
+  /** the session this request belongs to (set by authentication) */
+  sid?: string;
+}
+
+export interface LoginPolicy {
+  maxConcurrentLogins: number;
+  maxAttemptsPerName: number;
+  maxAttemptsPerAddress: number;
+  windowMs: number;
+  lockMs: number;
+  addressLockMs: number;
+  /** addresses whose X-Forwarded-For is believed */
+  trustedProxies: readonly string[];
 }
 
 export interface Authenticator {
   /** Checks a name and password against the configured users; null when they do not match. */
   login(name: string, password: string): Promise<ApiUser | null>;
+  /**
+   * The user as configured now (null: deleted), with a fingerprint of their
+   * credentials. Checked on every request: a token outlives no change. Hosts
+   * without a directory (some tests) leave it out; the token's claims are used then.
+   */
+  current?(name: string): (ApiUser & { credential?: string }) | null;
 }
 
 export interface HealthReport {
   ok: boolean;
-  db: { ok: boolean; error?: string };
+  /** never the store's error text: /health needs no login */
+  db: { ok: boolean };
   nats: { ok: boolean; status: string };
   ingest?: { running: boolean; ackWaitMs?: number; processed?: number; deadLettered?: number };
 }
@@ -86,6 +115,16 @@ export interface HubDeps {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   nc?: NatsConnection;
   ops?: OpsServices;
+  /** logins, their refresh tokens and stream tickets, in the store (built with the rest: hub/api/sessions.ts withSessionParts) */
+  sessions: SessionStore;
+  /** login attempts by name and client address, in the store so that replicas share them */
+  logins: LoginLimiter;
+  /**
+   * The client's address for login limits. Runtime-specific (hub-node reads the
+   * socket); without it the address comes from the Node server's socket when
+   * there is one, else it is unknown and only names are limited.
+   */
+  clientAddress?: (c: Context) => string | null;
   /** where each site config was loaded from, by site id: plan images are relative to it */
   siteFiles?: Readonly<Record<string, string>>;
   /** the dashboard's live state (camera health, zone densities), fed from NATS */

@@ -8,6 +8,8 @@ import type { ApiUser } from './deps.ts';
  * addressed to its own unit, never another unit's.
  */
 export function eventVisibleTo(event: AnyHubEvent, user: ApiUser): boolean {
+  // A login scoped to sites hears only of those sites (and of its own unit).
+  if (user.sites && !(event.site !== undefined ? user.sites.includes(event.site) : user.role === 'unit' && event.unit !== undefined && event.unit === user.unit)) return false;
   // Drills are unannounced: only command roles hear of them (hub-ops).
   if ((event.type as string).startsWith('drill.')) return user.role === 'admin' || user.role === 'commander';
   if (user.role === 'admin' || user.role === 'operator' || user.role === 'commander') return true;

@@ -3,6 +3,7 @@ import type { UnitService, UnitWithReadiness } from '../units/unit-service.ts';
 import type { Unit } from '../units/unit-store.ts';
 import type { ApiUser } from './deps.ts';
 import { roleHas } from './roles.ts';
+import { maySeeSite } from './site-scope.ts';
 
 /** API shapes of hub-ops records: camelCase, ISO times, and what each role may see of drills. */
 export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -28,6 +29,7 @@ export function dispatchView(d: Dispatch, user: ApiUser) {
 }
 
 export function dispatchVisible(d: Dispatch, user: ApiUser): boolean {
+  if (!maySeeSite(user, d.site)) return false;
   if (seesDrills(user)) return true;
   if (user.role === 'unit') return d.unitId === user.unit;
   return !d.drill;

@@ -12,6 +12,8 @@ import { alarmDto, auditDto, incidentDto, toSummary, type AlarmDto, type AuditDt
 
 export interface IncidentFilter {
   site?: string;
+  /** only these sites (a login's scope); null or absent: every site */
+  sites?: readonly string[] | null;
   zone?: string;
   kind?: string;
   status?: readonly IncidentStatus[];
@@ -81,6 +83,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     async list(filter: IncidentFilter = {}) {
       let q = db.selectFrom('incidents').selectAll();
       if (filter.site) q = q.where('site', '=', filter.site);
+      if (filter.sites) q = q.where('site', 'in', filter.sites);
       if (filter.zone) q = q.where('zone', '=', filter.zone);
       if (filter.kind) q = q.where('kind', '=', filter.kind);
       if (filter.severity) q = q.where('severity', '=', filter.severity as IncidentRow['severity']);

@@ -12,9 +12,11 @@ import type { HubEvents } from '../events.ts';
 import { storeAndCorrelate, type BatchResult, type IncomingAlarm } from '../incidents/correlator.ts';
 import type { AlarmPolicies } from '../alarms/alarm-policy.ts';
 import { isTransientStoreError } from '../store/database.ts';
+import { probeStoreWrite } from '../store/store-probe.ts';
 import type { Database } from '../store/schema.ts';
 import { DEFAULT_DURABLE, ensureHubConsumer, updateAckWait } from './consumer.ts';
 import { publishDeadLetters, storeDeadLetters, type DeadLetter } from './dead-letter.ts';
+import { watchMaxDeliveries, type MaxDeliveriesWatcher } from './max-deliveries.ts';
 import { DEFAULT_ACK_WAIT, HandlingTimes, recommendedAckWaitMs, type AckWaitPolicy } from './handling-time.ts';
 
 export interface IngestMetrics {
@@ -62,6 +64,10 @@ export interface IngestStats {
   ackWaitMs: number;
   handlingP99Ms: number | null;
   storeDown: boolean;
+  /** the most deliveries any stored alarm needed: an outage must not spend them */
+  maxDeliveryCount: number;
+  /** alarms JetStream gave up on (MAX_DELIVERIES advisories), dead-lettered with the reason */
+  maxDeliveriesReached: number;
 }
 
 export interface Ingest {
@@ -76,6 +82,11 @@ export interface Ingest {
 interface Pulled { msg: JsMsg; at: number }
 
 const PROBE_MS = 1000;
+/** The write probe starts at this size, and grows when the store fails again soon after a probe passed. */
+const PROBE_BYTES = 256 * 1024;
+const MAX_PROBE_BYTES = 16 * 1024 * 1024;
+/** handling errors remembered per stream sequence, for the reason of a max-deliveries dead letter */
+const MAX_LAST_ERRORS = 10_000;
 
 /**
  * JetStream → store. A durable pull consumer with explicit ack; each batch of
@@ -98,7 +109,17 @@ export function createIngest(options: IngestOptions): Ingest {
   const maxDeliver = o.maxDeliver ?? 50;
   const times = new HandlingTimes();
   const queue: Pulled[] = [];
-  const stats: IngestStats = { running: false, processed: 0, stored: 0, duplicates: 0, deadLettered: 0, transientFailures: 0, ackWaitMs: policy.floorMs, handlingP99Ms: null, storeDown: false };
+  const stats: IngestStats = { running: false, processed: 0, stored: 0, duplicates: 0, deadLettered: 0, transientFailures: 0, ackWaitMs: policy.floorMs, handlingP99Ms: null, storeDown: false, maxDeliveryCount: 0, maxDeliveriesReached: 0 };
+  const probeId = `ingest-${Math.random().toString(36).slice(2, 10)}`;
+  let probeBytes = PROBE_BYTES;
+  let resumedAt = -Infinity;
+  const lastErrors = new Map<number, string>();
+  const noteError = (seq: number, reason: string) => {
+    lastErrors.delete(seq);
+    lastErrors.set(seq, reason);
+    if (lastErrors.size > MAX_LAST_ERRORS) lastErrors.delete(lastErrors.keys().next().value!);
+  };
+  let maxDeliveries: MaxDeliveriesWatcher | null = null;
 
   let jsm: JetStreamManager | null = null;
   let messages: ConsumerMessages | null = null;
@@ -194,7 +215,11 @@ export function createIngest(options: IngestOptions): Ingest {
     const deadSet = new Set(dead.map((d) => d.p));
     const end = performance.now();
     for (const p of pulled) {
-      if (!deadSet.has(p)) p.msg.ack();
+      if (!deadSet.has(p)) {
+        p.msg.ack();
+        stats.maxDeliveryCount = Math.max(stats.maxDeliveryCount, p.msg.info.deliveryCount);
+      }
+      lastErrors.delete(p.msg.seq);
       times.record(end - p.at);
     }
     stats.processed += pulled.length;
@@ -237,21 +262,29 @@ export function createIngest(options: IngestOptions): Ingest {
     o.metrics?.batch(batch.length, performance.now() - t0);
   }
 
+  /** A write of a batch's size, committed: a read (or a tiny write) passes on a full disk. */
   async function storeAlive(): Promise<boolean> {
     try {
-      await o.db.selectFrom('incidents').select('id').limit(1).execute();
+      await probeStoreWrite(o.db, probeId, probeBytes, o.clock.now());
       return true;
     } catch (err) {
-      log.debug('store probe failed', { err: errorMessage(err) });
+      log.debug('store probe failed', { bytes: probeBytes, err: errorMessage(err) });
       return false;
     }
   }
 
+  /**
+   * Nothing is pulled while the store is down, so nothing is delivered: the
+   * outage spends no deliveries however long it lasts. Only the messages in
+   * hand when it began were delivered once more than they needed.
+   */
   async function onStoreDown(batch: Pulled[], err: unknown): Promise<void> {
     stats.transientFailures++;
     stats.storeDown = true;
     o.metrics?.transientFailure();
-    log.error('store unavailable; pausing ingest', { err: errorMessage(err) });
+    // Down again soon after a probe passed: the probe was too small to prove the store can take a batch.
+    probeBytes = performance.now() - resumedAt < 60_000 ? Math.min(MAX_PROBE_BYTES, probeBytes * 4) : PROBE_BYTES;
+    log.error('store unavailable; pausing ingest', { err: errorMessage(err), probeBytes });
     await stopPump();
     const held = [...batch, ...queue.splice(0)];
     for (const p of held) p.msg.nak(Math.min(60_000, 1000 * 2 ** Math.min(6, p.msg.info.deliveryCount - 1)));
@@ -263,6 +296,8 @@ export function createIngest(options: IngestOptions): Ingest {
     stats.storeDown = false;
     if (!stopping) {
       log.info('store is back; resuming ingest');
+      resumedAt = performance.now();
+      await maxDeliveries?.flush();
       await startPump();
     }
   }
@@ -291,6 +326,7 @@ export function createIngest(options: IngestOptions): Ingest {
       const batch = queue.splice(0, maxBatch);
       const run: Promise<void> = handle(batch)
         .catch((err) => {
+          for (const p of batch) noteError(p.msg.seq, `store unavailable: ${errorMessage(err)}`);
           if (stopping) for (const p of batch) p.msg.nak();
           else failed.push({ batch, err });
         })
@@ -324,6 +360,17 @@ export function createIngest(options: IngestOptions): Ingest {
       stopping = false;
       abort = new AbortController();
       stats.running = true;
+      maxDeliveries = watchMaxDeliveries({
+        nc: o.nc, jsm, stream: ALARM_STREAM, durable, now: () => o.clock.now(), logger: log,
+        lastError: (seq) => lastErrors.get(seq),
+        deadLetter: async (d) => {
+          await storeDeadLetters(o.db, [d]);
+          stats.maxDeliveriesReached++;
+          stats.deadLettered++;
+          o.metrics?.deadLettered(1);
+          try { publishDeadLetters(o.nc, [d]); } catch (err) { log.warn('cannot publish dead letters', { err: errorMessage(err) }); }
+        },
+      });
       await startPump();
       worker = work().catch((err) => log.error('ingest worker stopped', { err: errorMessage(err) }));
       tuneTimer = o.clock.setInterval(() => { tuneAckWait().catch((err) => log.warn('cannot update ack_wait', { err: errorMessage(err) })); }, o.tuneEveryMs ?? 30_000);
@@ -333,6 +380,8 @@ export function createIngest(options: IngestOptions): Ingest {
       if (!stats.running) return;
       stopping = true;
       tuneTimer?.cancel();
+      maxDeliveries?.stop();
+      maxDeliveries = null;
       abort.abort();
       await stopPump();
       signal();

@@ -37,6 +37,7 @@ export const heartbeatSchema = z.looseObject({
   zones: z.array(heartbeatZone).default([]),
   outbox: z.looseObject({ depth: z.number().nonnegative(), oldestAgeMs: z.number().nonnegative().optional() }).optional(),
   link: z.string().max(16).optional(),
+  disk: z.looseObject({ state: z.string().max(16), held: z.number().nonnegative().optional(), refused: z.number().nonnegative().optional() }).optional(),
   warnings: z.array(z.string().max(300)).default([]),
 });
 

@@ -39,6 +39,8 @@ export interface EdgeLive {
   outboxOldestAgeMs: number | null;
   link: string | null;
   warnings: string[];
+  /** edge.disk as the edge reports it: ok, low, reserve or full, with alarms held in memory */
+  disk: { state: string; held: number | null; refused: number | null } | null;
 }
 
 export interface ZoneLive {
@@ -58,7 +60,8 @@ interface CameraState { edge: string | null; status: string | null; reason: stri
 interface ZoneState { series: RingBuffer<ZonePoint>; alarms: RingBuffer<CrowdAlarmPoint>; method: string | null; trendPerMin: number | null }
 
 export interface LiveState {
-  applyHeartbeat(hb: Heartbeat): void;
+  /** `from` is the heartbeat's subject (vigil.health.<site>.<edge>); the body's own site and edge are not trusted */
+  applyHeartbeat(from: { site: string; edge: string }, hb: Heartbeat): void;
   applyAlarm(alarm: Alarm): void;
   cameras(): CameraLive[];
   edges(): EdgeLive[];
@@ -66,6 +69,8 @@ export interface LiveState {
 }
 
 const key = (...parts: string[]) => parts.join('\u0000');
+/** edges kept per site when the site config does not list them */
+export const MAX_EDGES_PER_SITE = 64;
 const HEALTH_KINDS: Record<string, string> = { 'camera.offline': 'offline', 'camera.frozen': 'frozen', 'camera.tamper': 'tamper' };
 
 /**
@@ -80,14 +85,30 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
   const cams = new Map<string, CameraState>();
   const zones = new Map<string, ZoneState>();
   const edges = new Map<string, Omit<EdgeLive, 'stale'>>();
-  // Series are kept only for configured zones, the only ones zones() reports: each series is bounded,
-  // and so must be their number, whatever zone ids an edge (of another config or version) sends.
+  // State is kept only for configured sites, cameras and zones (and edges, where the site lists them):
+  // each series is bounded, and so must be their number, whatever ids an edge sends.
   const configuredZones = new Set(options.sites.flatMap((s) => s.cameras.flatMap((c) => c.zones.map((z) => key(s.site.id, c.id, z.id)))));
+  const configuredCameras = new Set(options.sites.flatMap((s) => s.cameras.map((c) => key(s.site.id, c.id))));
+  const siteEdges = new Map(options.sites.map((s) => [s.site.id, s.site.edges ? new Set(s.site.edges) : null] as const));
+  const edgesOf = new Map<string, number>();
 
-  const cameraState = (site: string, camera: string) => {
-    let s = cams.get(key(site, camera));
-    if (!s) cams.set(key(site, camera), (s = { edge: null, status: null, reason: null, fps: null, lastHeartbeatMs: null, lastFrameMs: null, open: new Map() }));
+  const cameraState = (site: string, camera: string): CameraState | null => {
+    const k = key(site, camera);
+    if (!configuredCameras.has(k)) return null;
+    let s = cams.get(k);
+    if (!s) cams.set(k, (s = { edge: null, status: null, reason: null, fps: null, lastHeartbeatMs: null, lastFrameMs: null, open: new Map() }));
     return s;
+  };
+  /** Whether heartbeats of this edge are kept: its site is configured here, and so is the edge (or there is room). */
+  const edgeAccepted = (site: string, edge: string): boolean => {
+    if (!siteEdges.has(site)) return false;
+    const listed = siteEdges.get(site);
+    if (listed) return listed.has(edge);
+    if (edges.has(key(site, edge))) return true;
+    const n = edgesOf.get(site) ?? 0;
+    if (n >= MAX_EDGES_PER_SITE) return false;
+    edgesOf.set(site, n + 1);
+    return true;
   };
   const zoneState = (site: string, camera: string, zone: string): ZoneState | null => {
     const k = key(site, camera, zone);
@@ -112,16 +133,19 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
   };
 
   return {
-    applyHeartbeat(hb) {
+    applyHeartbeat({ site, edge }, hb) {
+      if (!edgeAccepted(site, edge)) return;
       const now = options.clock.now();
       const at = hb.at ?? hb.sentAt ?? now;
-      edges.set(key(hb.site, hb.edge), {
-        site: hb.site, edge: hb.edge, lastHeartbeatMs: now,
+      edges.set(key(site, edge), {
+        site, edge, lastHeartbeatMs: now,
         outboxDepth: hb.outbox?.depth ?? null, outboxOldestAgeMs: hb.outbox?.oldestAgeMs ?? null, link: hb.link ?? null, warnings: hb.warnings,
+        disk: hb.disk ? { state: hb.disk.state, held: hb.disk.held ?? null, refused: hb.disk.refused ?? null } : null,
       });
       for (const c of hb.cameras) {
-        const s = cameraState(hb.site, c.id);
-        s.edge = hb.edge;
+        const s = cameraState(site, c.id);
+        if (!s) continue;
+        s.edge = edge;
         s.status = normaliseStatus(c.status ?? c.state ?? 'ok');
         s.reason = c.reason ?? null;
         s.fps = c.fps ?? null;
@@ -129,10 +153,11 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
         s.lastFrameMs = c.lastFrameAt ?? s.lastFrameMs;
       }
       for (const z of hb.zones) {
-        const cs = cameraState(hb.site, z.camera);
-        cs.edge = hb.edge;
+        const cs = cameraState(site, z.camera);
+        if (!cs) continue;
+        cs.edge = edge;
         cs.lastHeartbeatMs = now;
-        const s = zoneState(hb.site, z.camera, z.zone);
+        const s = zoneState(site, z.camera, z.zone);
         if (!s) continue;
         s.method = z.method ?? null;
         s.trendPerMin = z.trendPerMin ?? null;
@@ -143,6 +168,7 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
       const t = Date.parse(a.capturedAt);
       if (a.kind in HEALTH_KINDS) {
         const s = cameraState(a.site, a.camera);
+        if (!s) return;
         if (a.state === 'raised') s.open.set(a.kind, a.health?.reason ?? a.message ?? a.kind);
         else s.open.delete(a.kind);
         return;
@@ -159,9 +185,7 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
     cameras() {
       const now = options.clock.now();
       const out: CameraLive[] = [];
-      const seen = new Set<string>();
       const describe = (site: string, camera: string, name: string | null, position: { x: number; y: number } | null) => {
-        seen.add(key(site, camera));
         const s = cams.get(key(site, camera));
         const open = s ? [...s.open.keys()] : [];
         // An open health alarm outranks the heartbeat: the edge's own verdict on the camera.
@@ -178,8 +202,6 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
         });
       };
       for (const site of options.sites) for (const c of site.cameras) describe(site.site.id, c.id, c.name ?? null, c.position ? { x: c.position.x, y: c.position.y } : null);
-      // Cameras that report but are not configured here still show, without a place on the map.
-      for (const k of cams.keys()) if (!seen.has(k)) { const [site, camera] = k.split('\u0000') as [string, string]; describe(site, camera, null, null); }
       return out;
     },
     edges() {

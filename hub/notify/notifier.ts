@@ -111,8 +111,10 @@ export class Notifier {
     } while (this.#running);
   }
 
-  async list(filter: { state?: NotificationState; incidentId?: string; limit?: number } = {}): Promise<Notification[]> {
+  /** The outbox, newest first; `sites`: only these (a login's scope; null or absent: all). */
+  async list(filter: { state?: NotificationState; incidentId?: string; sites?: readonly string[] | null; limit?: number } = {}): Promise<Notification[]> {
     let q = this.#o.db.selectFrom('notifications').selectAll();
+    if (filter.sites) q = q.where('site', 'in', filter.sites);
     if (filter.state) q = q.where('state', '=', filter.state);
     if (filter.incidentId) q = q.where('incident_id', '=', filter.incidentId);
     const rows = await storeCall('list notifications', () => q.orderBy('created_at_ms', 'desc').limit(filter.limit ?? 200).execute());

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
-import { ValidationError } from '../../common/errors.ts';
+import { ValidationError, VigilError } from '../../common/errors.ts';
 import { FIXTURE_DIR, REPO_ROOT, listClips, safeClipName, truthFileFor, type ClipInfo } from './fixtures.ts';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -24,6 +24,8 @@ export interface ReplayRun {
   /** the truth file's objects, for TP/FP/FN markers */
   truth: { objects: unknown[] } | null;
   error: string | null;
+  /** the replay finished on less than the whole clip (truncated): its alarms are shown, with this */
+  warnings: string[];
 }
 
 export interface ReplayServiceOptions {
@@ -36,6 +38,15 @@ export interface ReplayServiceOptions {
   command?: readonly string[];
   /** finished runs kept in memory; @default 20 */
   keepRuns?: number;
+  /** all uploaded clips together may take this much disk; @default 4 GiB */
+  uploadQuotaBytes?: number;
+  /** runs waiting behind the one in progress; more are refused; @default 8 */
+  maxQueued?: number;
+}
+
+/** The run queue is full: an engineer waits for it to drain rather than queueing without end. */
+export class ReplayBusyError extends VigilError {
+  constructor(readonly queued: number) { super('REPLAY_BUSY', `${queued} replay runs are already waiting; try again when one has finished`); }
 }
 
 /**
@@ -52,6 +63,8 @@ export function createReplayService(options: ReplayServiceOptions) {
   mkdirSync(runsDir, { recursive: true });
   const command = options.command ?? [process.execPath, path.join(REPO_ROOT, 'bin/vigil.js')];
   const keep = options.keepRuns ?? 20;
+  const uploadQuota = options.uploadQuotaBytes ?? 4 * 1024 ** 3;
+  const maxQueued = options.maxQueued ?? 8;
   const runs = new Map<string, ReplayRun>();
   const queue: string[] = [];
   let current: ChildProcess | null = null;
@@ -107,11 +120,27 @@ export function createReplayService(options: ReplayServiceOptions) {
       next();
     };
     child.once('error', (e) => finish(`cannot start vigil replay: ${e.message}`));
-    child.once('close', (code, signal) => finish(code === 0 ? null : `vigil replay exited with ${code ?? signal}: ${stderr.slice(-3).join(' | ') || 'no message'}`));
+    child.once('close', (code, signal) => {
+      // Exit 3: it ran, on part of the clip (truncated); the alarms stand, with the warning beside them.
+      if (code === 3 && run.summary) run.warnings = Array.isArray(run.summary.warnings) ? (run.summary.warnings as unknown[]).map(String) : ['the clip looks truncated'];
+      finish(code === 0 || (code === 3 && run.summary) ? null : `vigil replay exited with ${code ?? signal}: ${stderr.slice(-3).join(' | ') || 'no message'}`);
+    });
+  }
+
+  /** Bytes the uploads folder holds now, clips and partial uploads alike. */
+  function uploadedBytes(): number {
+    let total = 0;
+    for (const f of readdirSync(uploadsDir)) {
+      try { total += statSync(path.join(uploadsDir, f)).size; } catch { /* gone meanwhile */ }
+    }
+    return total;
   }
 
   return {
     uploadsDir,
+    uploadQuotaBytes: uploadQuota,
+    /** what an upload may still add before the quota is reached */
+    uploadRoom(): number { return Math.max(0, uploadQuota - uploadedBytes()); },
     clips(): ClipInfo[] {
       return [...listClips(fixturesDir, 'fixture'), ...listClips(uploadsDir, 'upload')];
     },
@@ -127,7 +156,8 @@ export function createReplayService(options: ReplayServiceOptions) {
     start(source: ClipInfo['source'], clip: string): ReplayRun {
       const safe = safeClipName(clip);
       if (!safe || !listClips(dirOf(source), source).some((c) => c.name === safe)) throw new ValidationError('clip', `no ${source} clip named ${clip}`);
-      const run: ReplayRun = { id: randomUUID(), clip: safe, source, status: 'queued', createdAt: options.clock.now(), startedAt: null, endedAt: null, alarms: [], summary: null, truth: null, error: null };
+      if (queue.length >= maxQueued) throw new ReplayBusyError(queue.length);
+      const run: ReplayRun = { id: randomUUID(), clip: safe, source, status: 'queued', createdAt: options.clock.now(), startedAt: null, endedAt: null, alarms: [], summary: null, truth: null, error: null, warnings: [] };
       runs.set(run.id, run);
       queue.push(run.id);
       next();

@@ -1,7 +1,7 @@
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
-import { StoreError } from '../../common/errors.ts';
+import { StoreError, errorMessage } from '../../common/errors.ts';
 import type { Database } from './schema.ts';
 
 export { migrateToLatest } from './migrate.ts';
@@ -77,7 +77,24 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  /**
+   * SQLite rolls a transaction back by itself on SQLITE_FULL, IOERR, BUSY and
+   * NOMEM. Kysely's ROLLBACK then fails with "no transaction is active", and
+   * that error would replace the one that says the disk is full: a full disk
+   * would read as a bug and the batch as poison. The transaction is gone
+   * either way, so the original error is the one to report.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } catch (err) {
+      if (!NO_TRANSACTION.test(errorMessage(err))) throw err;
+    }
+  }
 }
+
+const NO_TRANSACTION = /no transaction is active/i;
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
@@ -127,11 +144,43 @@ function openPostgres(opts: Extract<DatabaseOptions, { dialect: 'postgres' }>): 
   return Object.freeze({ db, dialect: 'postgres' as const, destroy: () => db.destroy() });
 }
 
-/** True for failures worth retrying later (database down, locked, deadlock), false for bad data or code. */
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'ENOSPC', 'EIO', 'EDQUOT',
+  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now; serialization failure, deadlock;
+  // connection exceptions; system I/O error. Class 53 (insufficient resources: disk full,
+  // out of memory, too many connections) is matched by its prefix below.
+  '57P01', '57P02', '57P03', '40001', '40P01', '08000', '08003', '08006', '08001', '08004', '58030',
+]);
+const TRANSIENT_MESSAGE = /Connection terminated|connection.*closed|timeout exceeded when trying to connect|Client has encountered a connection error|database or disk is full|no space left on device|disk I\/O error|no transaction is active/i;
+
+/** The error and every error it wraps (`cause`, AggregateError's `errors`), outermost first. */
+function errorChain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  const todo = [err];
+  while (todo.length && out.length < 16) {
+    const e = todo.shift();
+    if (e === undefined || e === null || out.includes(e)) continue;
+    out.push(e);
+    if (typeof e === 'object') {
+      const o = e as { cause?: unknown; errors?: unknown };
+      if (o.cause !== undefined) todo.push(o.cause);
+      if (Array.isArray(o.errors)) todo.push(...o.errors);
+    }
+  }
+  return out;
+}
+
+/**
+ * True for failures worth retrying later (database down, locked, deadlock,
+ * disk full), false for bad data or code. A store that is out of space is an
+ * outage, not a verdict on the alarms: they wait for the space to come back.
+ */
 export function isTransientStoreError(err: unknown): boolean {
-  const e = (err instanceof StoreError && err.cause ? err.cause : err) as { code?: string; message?: string } | undefined;
-  const code = e?.code ?? '';
-  if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)/.test(code)) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', '40001', '40P01', '08000', '08003', '08006', '08001', '08004'].includes(code)) return true;
-  return /Connection terminated|connection.*closed|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e?.message ?? '');
+  return errorChain(err).some((e) => {
+    const { code = '', message = '' } = (e ?? {}) as { code?: unknown; message?: unknown };
+    const c = String(code);
+    if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|NOMEM|READONLY_DBMOVED)/.test(c)) return true;
+    if (TRANSIENT_CODES.has(c) || /^53[0-9A-Z]{3}$/.test(c)) return true;
+    return TRANSIENT_MESSAGE.test(String(message));
+  });
 }

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { OpsTables } from './schema-ops.ts';
+import type { SecurityTables } from './schema-security.ts';
 
 /**
  * The hub's tables. Conventions shared with hub-ops:
@@ -133,7 +134,7 @@ export interface CoreTables {
   sites: SiteTable;
 }
 
-export interface Database extends CoreTables, OpsTables {}
+export interface Database extends CoreTables, OpsTables, SecurityTables {}
 
 export type AlarmRow = Selectable<AlarmTable>;
 export type IncidentRow = Selectable<IncidentTable>;

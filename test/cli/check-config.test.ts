@@ -60,3 +60,38 @@ describe('vigil check-config', () => {
     expect(r.stdout).toContain('jwt.secret: cannot read secret file');
   });
 });
+
+describe('vigil check-config: secrets and hashes', () => {
+  it('warns about every inline secret, and --strict fails on a warning', () => {
+    const f = write('site-inline.yaml', [
+      'site: { id: s1, name: S }',
+      'cameras:',
+      '  - { id: c1, source: { rtsp: "rtsp://admin:p@ss/w0rd@10.0.0.5/stream" } }',
+      '  - { id: c2, source: { onvif: { host: 10.0.0.6, user: admin, password: "secret" } } }',
+      'sensors:',
+      '  - { id: p1, type: panic, via: webhook, token: "tok" }',
+      '  - { id: p2, type: panic, via: webhook, token: { env: VIGIL_P2_TOKEN } }',
+    ].join('\n'));
+    const r = vigil(f);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('warn');
+    expect(r.stdout).toMatch(/cameras\.0\.source\.rtsp: a password written into the URL/);
+    expect(r.stdout).toMatch(/cameras\.1\.source\.onvif\.password: an inline secret/);
+    expect(r.stdout).toMatch(/sensors\.0\.token: an inline secret/);
+    expect(r.stdout).not.toMatch(/sensors\.1|w0rd|secret"|tok"/);
+    expect(vigil('--strict', f).status).toBe(1);
+    const json = JSON.parse(vigil('--json', f).stdout.trim()) as { ok: boolean; warnings: string[] };
+    expect(json).toMatchObject({ ok: true });
+    expect(json.warnings).toHaveLength(3);
+  });
+
+  it('refuses a weak password hash, with or without the secrets', () => {
+    const weak = `scrypt$2$1$1$${Buffer.alloc(16, 1).toString('base64')}$${Buffer.alloc(32, 2).toString('base64')}`;
+    const f = write('hub-weak.yaml', `nats: {servers: [nats://127.0.0.1:4222]}\nusers: [{name: a, role: admin, passwordHash: "${weak}"}]\njwt: {secret: { env: VIGIL_CHECK_JWT }}\n`);
+    for (const args of [['--schema-only', f], [f]]) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/vigil.js'), 'check-config', ...args], { encoding: 'utf8', env: { ...process.env, VIGIL_CHECK_JWT: 'x'.repeat(40) } });
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stdout).toMatch(/users\.0\.passwordHash: scrypt N=2, r=1, p=1 is too weak/);
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const VTEST = path.resolve('fixtures/.cache/vtest.avi');
@@ -26,7 +27,7 @@ async function vigil(args: string[]): Promise<{ code: number; lines: Record<stri
   }
 }
 
-type Ok = { file: string; persons: number; boxes: [number, number, number, number, number][] };
+type Ok = { file: string; persons: number; estimate: number; method: string; confidence: number; detected: number; density: number | null; boxes: [number, number, number, number, number][]; notes?: string[]; heatmap?: string };
 
 describe('vigil count', () => {
   let frame: string, doubled: string, broken: string, missing: string;
@@ -46,7 +47,12 @@ describe('vigil count', () => {
     // t=70 s shows eight walkers well apart from each other.
     expect(a!.persons).toBeGreaterThanOrEqual(6);
     expect(a!.persons).toBeLessThanOrEqual(10);
-    expect(a!.boxes).toHaveLength(a!.persons);
+    expect(a!.boxes).toHaveLength(a!.detected);
+    // A sparse scene is counted by its detections; the density map agrees roughly.
+    expect(a!.method).toBe('detections');
+    expect(a!.persons).toBe(a!.detected);
+    expect(a!.density).not.toBeNull();
+    expect(Math.abs(a!.density! - a!.detected)).toBeLessThanOrEqual(4);
     for (const [x1, y1, x2, y2, s] of a!.boxes) {
       expect(x2).toBeGreaterThan(x1);
       expect(y2).toBeGreaterThan(y1);
@@ -71,6 +77,32 @@ describe('vigil count', () => {
     expect(ok.boxes.every((bx) => bx[4] >= 0.5)).toBe(true);
   });
 
+  it('handles grey-scale, tiny and very large images, and says what it did', async () => {
+    const grey = still('t70-grey.png', 70, 'format=gray');
+    const tiny = still('t70-tiny.png', 70, 'scale=40:30');
+    const huge = still('t70-huge.jpg', 70, 'scale=3072:2304');
+    const { code, lines } = await vigil(['count', '--json', grey, tiny, huge]);
+    expect(code).toBe(0);
+    const [g, t, h] = lines as Ok[];
+    expect(g!.notes).toContain('grey-scale');
+    expect(g!.persons).toBeGreaterThanOrEqual(4);
+    expect(t!.notes!.join()).toMatch(/upscaled 40×30/);
+    expect(h!.notes!.join()).toMatch(/tiled 3×3 \(large image\)/);
+    // Boxes of the tiled image are in its own pixels.
+    expect(Math.max(...h!.boxes.map((b) => b[2]))).toBeGreaterThan(768);
+    expect(h!.persons).toBeGreaterThanOrEqual(4);
+  });
+
+  it('writes each image with its density overlaid', async () => {
+    const out = path.join(tmp, 'heat');
+    const { code, lines } = await vigil(['count', '--json', '--heatmap', out, frame]);
+    expect(code).toBe(0);
+    const line = lines[0] as Ok;
+    expect(line.heatmap).toBe(path.join(out, 't70.density.jpg'));
+    const meta = await sharp(line.heatmap!).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 768, 576]);
+  });
+
   it('bad arguments name the flag', async () => {
     const noImages = await vigil(['count', '--json']);
     expect(noImages.code).toBe(1);
@@ -78,5 +110,7 @@ describe('vigil count', () => {
     const badScore = await vigil(['count', '--min-score', 'high', frame]);
     expect(badScore.code).toBe(1);
     expect(badScore.stderr).toMatch(/--min-score/);
+    const badTiles = await vigil(['count', '--tiles', 'some', frame]);
+    expect(badTiles.stderr).toMatch(/--tiles/);
   });
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,6 +139,25 @@ describe('vigil replay: bad input', () => {
     expect(u.code).not.toBe(0);
     expect(u.stderr).toMatch(/unknown\.avi.*codec/);
   });
+
+  it('a truncated video replays what there is, warns, and exits non-zero', async () => {
+    const whole = path.join(dir, 'whole.mp4');
+    const cut = path.join(dir, 'cut.mp4');
+    // The header (moov, at the front) declares 6 s; the cut keeps 40 % of the bytes.
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=5', '-t', '6', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', whole]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const bytes = readFileSync(whole);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
+    const r = await run([cut, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/warning: .*cut\.mp4: the video ended at [\d.]+ s of the 6 s its header declares; the file looks truncated/);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!).summary;
+    expect(summary.truncated.declaredS).toBe(6);
+    expect(summary.truncated.decodedS).toBeLessThan(5);
+    const ok = await run([whole, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout.trim().split('\n').at(-1)!).summary.truncated).toBeUndefined();
+  }, 120_000);
 
   it('a bad config names the file and the path; broken YAML names the file', async () => {
     const bad = path.join(dir, 'bad.yaml');

@@ -35,3 +35,22 @@ describe('credentials in other shapes', () => {
     expect(JSON.stringify(v)).not.toMatch(/"pw"|"x"/);
   });
 });
+
+describe('credentials that do not look like a simple user:pass', () => {
+  it('masks a password with "/" or "@" in it entirely', () => {
+    for (const url of ['rtsp://admin:p@ss/w0rd@10.0.0.5:554/s1', 'rtsp://admin:a/b/c@10.0.0.5/s1', 'rtsp://admin:@@@@10.0.0.5/s1', 'rtsp://ad@min:x@10.0.0.5/s1']) {
+      const m = maskCredentials(`open ${url} failed`);
+      expect(m, url).toBe('open rtsp://***:***@10.0.0.5' + url.slice(url.lastIndexOf('@') + 1 + '10.0.0.5'.length) + ' failed');
+      expect(m).not.toMatch(/p@ss|w0rd|a\/b\/c|ad@min|admin/);
+    }
+    // Two URLs on one line, and one in JSON, each masked on its own.
+    expect(maskCredentials('a rtsp://u:p/x@h1/s and nats://v:q@h2:4222')).toBe('a rtsp://***:***@h1/s and nats://***:***@h2:4222');
+    expect(maskCredentials('{"url":"rtsp://u:p@w@h/s","note":"a@b"}')).toBe('{"url":"rtsp://***:***@h/s","note":"a@b"}');
+  });
+  it('never logs a value nested deeper than it walks', () => {
+    let deep: Record<string, unknown> = { password: 'hunter2', url: 'rtsp://u:hunter2@cam/x' };
+    for (let i = 0; i < 12; i++) deep = { level: deep };
+    expect(JSON.stringify(maskValue(deep))).not.toContain('hunter2');
+    expect(JSON.stringify(maskValue(deep))).toContain('[nested too deep]');
+  });
+});

@@ -14,7 +14,7 @@ describe('vigil hub (command line)', () => {
     const r = vigil(['hub', '--hash-password'], {}, 'a long enough password\n');
     expect(r.status).toBe(0);
     const hash = r.stdout.trim();
-    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(await verifyPassword('a long enough password', hash)).toBe(true);
   });
   it('names the missing --config and a bad config file', () => {
@@ -28,7 +28,7 @@ describe('vigil hub (command line)', () => {
   it('checks the drills and dispatch sections in full at start-up, naming the file and field', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hubcli-'));
     try {
-      const hash = await hashPassword('operator-password', { N: 1024, r: 8, p: 1 });
+      const hash = await hashPassword('operator-password', { N: 16384, r: 8, p: 1 });
       const base = [
         'http: { host: 127.0.0.1, port: 0 }',
         'database: { sqlite: ./hub.db }',

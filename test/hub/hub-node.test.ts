@@ -41,7 +41,7 @@ describe('vigil hub process', () => {
     nats = await startNats();
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-hubnode-'));
     configFile = path.join(dir, 'hub.yaml');
-    const hash = await hashPassword('operator-password', { N: 1024, r: 8, p: 1 });
+    const hash = await hashPassword('operator-password', { N: 16384, r: 8, p: 1 });
     writeFileSync(configFile, [
       'http: { host: 127.0.0.1, port: 0 }',
       'database: { sqlite: ./hub.db }',
@@ -78,6 +78,28 @@ describe('vigil hub process', () => {
     expect(text).toContain('vigil_hub_consumer_ack_wait_seconds 3');
     hub.proc.kill('SIGTERM');
     expect(await hub.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('re-reads its users on SIGHUP: a removed user loses access on the next request, a demoted one is re-scoped', async () => {
+    const original = readFileSync(configFile, 'utf8');
+    const hub = await startHubProcess(configFile);
+    try {
+      const login = async (name: string) => ((await (await fetch(`${hub.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: 'operator-password' }) })).json()) as { token: string }).token;
+      const emil = await login('emil');
+      const olga = await login('olga');
+      const get = (token: string, p: string) => fetch(`${hub.url}${p}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      expect(await get(emil, '/api/me')).toBe(200);
+      expect(await get(olga, '/api/alarms')).toBe(200);
+      writeFileSync(configFile, original.replace(/^ {2}- \{ name: emil.*$/m, '').replace('name: olga, role: operator', 'name: olga, role: unit, unit: u9'));
+      hub.proc.kill('SIGHUP');
+      await until('emil refused', async () => (await get(emil, '/api/me')) === 401, 10_000);
+      expect(await get(olga, '/api/alarms')).toBe(403);
+      expect(await get(olga, '/api/me')).toBe(200);
+    } finally {
+      writeFileSync(configFile, original);
+      hub.proc.kill('SIGTERM');
+      await hub.exited;
+    }
   });
 
   for (const dialect of ['sqlite', 'postgres'] as const) it(`loses no alarm and doubles no incident when killed with SIGKILL mid-ingest (${dialect})`, async () => {

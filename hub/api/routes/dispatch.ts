@@ -1,15 +1,17 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { can, type HubEnv } from '../auth.ts';
-import type { HubDeps } from '../deps.ts';
+import type { ApiUser, HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
 import { opsOf } from '../ops-of.ts';
 import { dispatchView, dispatchVisible, iso } from '../views.ts';
 import { AccessDeniedError } from '../../service-errors.ts';
 import { DISPATCH_STATES } from '../../store/schema-ops.ts';
-import { listDispatches } from '../../dispatch/dispatch-store.ts';
+import { getDispatch, listDispatches } from '../../dispatch/dispatch-store.ts';
 import { listOverdue } from '../../reports/overdue.ts';
 import type { UnitReport } from '../../dispatch/dispatch-service.ts';
+import { NotFoundError } from '../../store/not-found.ts';
+import { assertSite, incidentSite, visibleItems } from '../site-scope.ts';
 
 export const dispatchBody = z.object({
   incident: z.string().min(1).max(64),
@@ -27,6 +29,13 @@ const listQuery = z.object({
 }).strict();
 
 export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  /** A dispatch of a site this login may see; else it does not exist. Whose unit it is, the dispatch service checks. */
+  const ofVisibleSite = async (id: string, user: ApiUser) => {
+    const d = await getDispatch(deps.db, id);
+    if (!d) throw new NotFoundError('dispatch', id);
+    assertSite(user, d.site, 'dispatch', id);
+  };
+
   app.get('/api/dispatches', can('dispatch.read'), async (c) => {
     const q = queryParams(c, listQuery);
     const user = c.get('user');
@@ -43,6 +52,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post('/api/dispatches', can('dispatch.send'), async (c) => {
     const body = await jsonBody(c, dispatchBody);
     const user = c.get('user');
+    assertSite(user, await incidentSite(deps, body.incident), 'incident', body.incident);
     const sent = await opsOf(deps).dispatch.dispatch(body.incident, { actor: user, ...(body.units ? { units: body.units } : {}), ...(body.count ? { count: body.count } : {}) });
     return c.json({ dispatches: sent.map((d) => dispatchView(d, user)) }, 201);
   });
@@ -50,6 +60,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   /** The ranked ready units an operator would pick from, nearest (by ETA) first. */
   app.get('/api/dispatches/candidates', can('dispatch.send'), async (c) => {
     const q = queryParams(c, z.object({ incident: z.string().min(1).max(64) }).strict());
+    assertSite(c.get('user'), await incidentSite(deps, q.incident), 'incident', q.incident);
     const { location, candidates } = await opsOf(deps).dispatch.candidates(q.incident);
     return c.json({ location, candidates: candidates.map((r) => ({ unit: r.unit.id, name: r.unit.name, distance: Math.round(r.distance * 10) / 10, etaS: Math.round(r.etaS) })) });
   });
@@ -57,6 +68,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   for (const [path, status] of [['ack', 'acknowledged'], ['en_route', 'en_route'], ['on_scene', 'on_scene']] as const) {
     app.post(`/api/dispatches/:id/${path}`, can('dispatch.report'), async (c) => {
       const user = c.get('user');
+      await ofVisibleSite(c.req.param('id'), user);
       const d = await opsOf(deps).dispatch.report(c.req.param('id'), status as UnitReport, user);
       return c.json({ dispatch: dispatchView(d, user) });
     });
@@ -65,6 +77,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post('/api/dispatches/:id/release', can('dispatch.send'), async (c) => {
     const body = await jsonBody(c, z.object({ note: z.string().max(500).optional() }).strict());
     const user = c.get('user');
+    await ofVisibleSite(c.req.param('id'), user);
     const d = await opsOf(deps).dispatch.release(c.req.param('id'), user, body.note ?? 'released by operator');
     return c.json({ dispatch: dispatchView(d, user) });
   });
@@ -72,7 +85,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/overdue', can('overdue.read'), async (c) => {
     const q = queryParams(c, z.object({ site: z.string().max(64).optional() }).strict());
     const policies = deps.ops?.policies;
-    const items = await listOverdue(deps.db, deps.clock.now(), q.site, policies ? (site) => policies.forSite(site).unacknowledgedMs : undefined);
+    const items = visibleItems(c.get('user'), await listOverdue(deps.db, deps.clock.now(), q.site, policies ? (site) => policies.forSite(site).unacknowledgedMs : undefined));
     return c.json({ overdue: items.map((i) => ({ ...i, dueAt: iso(i.dueAt), warnedAt: iso(i.warnedAt) })) });
   });
 }

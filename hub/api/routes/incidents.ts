@@ -11,6 +11,7 @@ import { AccessDeniedError } from '../../service-errors.ts';
 import { NotFoundError } from '../../store/not-found.ts';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../../store/schema.ts';
 import { incidentDto } from '../../incidents/incident-view.ts';
+import { assertDispatched, assertSite, siteScope } from '../site-scope.ts';
 
 const statusList = z.string().transform((s, ctx) => {
   const list = s.split(',').filter(Boolean);
@@ -45,10 +46,20 @@ export const ackBody = z.object({ note: z.string().max(2000).optional() }).stric
 export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const { incidents } = deps;
 
-  /** An incident this login may read: engineers read the engineers' board only; to them the rest does not exist. */
+  /**
+   * An incident this login may read: of one of its sites, and for engineers on
+   * the engineers' board only; to them the rest does not exist.
+   */
   const readable = async (id: string, user: ApiUser) => {
     const row = await incidents.getRow(id);
+    assertSite(user, row.site, 'incident', id);
     if (!mayReadIncident(user.role, row.assigned_role)) throw new NotFoundError('incident', id);
+    return row;
+  };
+  /** An incident this login may act on: readable, and for a unit login one it was dispatched to. */
+  const actable = async (id: string, user: ApiUser) => {
+    const row = await readable(id, user);
+    await assertDispatched(deps, user, id);
     return row;
   };
 
@@ -65,7 +76,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       ...(f.site ? { site: f.site } : {}), ...(f.zone ? { zone: f.zone } : {}), ...(f.kind ? { kind: f.kind } : {}),
       ...(f.status ? { status: f.status } : {}), ...(f.severity ? { severity: f.severity } : {}),
       ...(f.since !== undefined ? { sinceMs: f.since } : {}), ...(f.until !== undefined ? { untilMs: f.until } : {}),
-      ...(before ? { before } : {}), ...(board ? { assignedRole: board } : {}), limit: f.limit,
+      ...(before ? { before } : {}), ...(board ? { assignedRole: board } : {}), limit: f.limit, sites: siteScope(user),
     });
     return c.json({ incidents: list });
   });
@@ -84,13 +95,14 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     if (!mayTransition(user.role, body.to, row.assigned_role)) {
       throw new AccessDeniedError(`role ${user.role} may not move an incident to ${body.to}`, user.role === 'engineer' ? 'error.engineer_board' : undefined);
     }
+    await assertDispatched(deps, user, id);
     const incident = await incidents.transition(id, { to: body.to, actor: user.name, note: body.note ?? null, ...(body.version ? { expectVersion: body.version } : {}) });
     return c.json({ incident });
   });
 
   app.post('/api/incidents/:id/notes', can('incidents.field'), async (c) => {
     const body = await jsonBody(c, noteBody);
-    await readable(c.req.param('id'), c.get('user'));
+    await actable(c.req.param('id'), c.get('user'));
     await incidents.addNote(c.req.param('id'), c.get('user').name, body.note);
     return c.json({ ok: true }, 201);
   });
@@ -111,6 +123,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   /** The emergency plan: a commander activates it with a level and a note; its clocks start now. */
   app.post('/api/incidents/:id/plan', can('plan.activate'), async (c) => {
     const body = await jsonBody(c, activateBody);
+    await readable(c.req.param('id'), c.get('user'));
     const row = await opsOf(deps).plan.activate(c.req.param('id'), { level: body.level, note: body.note ?? null }, c.get('user'));
     return c.json({ incident: incidentDto(row) });
   });
@@ -118,10 +131,13 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   /** Incidents escalated to the commander role because nobody acknowledged them: the dashboard's banner. */
   app.get('/api/escalations', can('incidents.read'), async (c) => {
     const user = c.get('user');
-    const rows = await deps.db.selectFrom('ops_warnings').innerJoin('incidents', 'incidents.id', 'ops_warnings.entity_id')
+    let q = deps.db.selectFrom('ops_warnings').innerJoin('incidents', 'incidents.id', 'ops_warnings.entity_id')
       .select(['ops_warnings.key', 'ops_warnings.raised_at_ms', 'ops_warnings.due_at_ms', 'incidents.id', 'incidents.assigned_role'])
       .where('ops_warnings.kind', '=', 'incident.unacknowledged').where('ops_warnings.resolved_at_ms', 'is', null)
-      .where('incidents.acked_at_ms', 'is', null).orderBy('ops_warnings.raised_at_ms', 'desc').limit(100).execute();
+      .where('incidents.acked_at_ms', 'is', null);
+    const sites = siteScope(user);
+    if (sites) q = q.where('incidents.site', 'in', sites);
+    const rows = await q.orderBy('ops_warnings.raised_at_ms', 'desc').limit(100).execute();
     const out = [];
     for (const r of rows.filter((x) => mayReadIncident(user.role, x.assigned_role))) {
       out.push({ incident: incidentDto(await incidents.getRow(r.id)), escalatedAt: iso(r.raised_at_ms), dueAt: iso(r.due_at_ms), to: 'commander' });

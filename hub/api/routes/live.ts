@@ -1,21 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { Objm } from '@nats-io/obj';
 import { can, type HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { queryParams } from '../validate.ts';
 import { ApiError } from '../../service-errors.ts';
-import { NotFoundError } from '../../store/not-found.ts';
 import { siteView } from '../../live/site-view.ts';
 import { findPlanFile, PLAN_TYPES } from '../../live/plan-file.ts';
 import type { LiveState } from '../../live/live-state.ts';
+import { appendAudit } from '../../store/audit.ts';
+import { assertSite, maySeeSite, visibleItems } from '../site-scope.ts';
 
 const zonesQuery = z.object({ since: z.coerce.number().int().nonnegative().optional(), site: z.string().max(64).optional() }).strict();
 const streamQuery = z.object({ fps: z.coerce.number().min(0.2).max(2).default(2) }).strict();
 const OBJECT_NAME = /^[A-Za-z0-9._:/-]{1,256}$/;
 const BUCKET = /^[A-Za-z0-9_-]{1,64}$/;
+/** <site>/<camera>/<alarm id>.jpg (common/transport/alarm-stream.ts snapshotObjectName) */
+const SNAPSHOT_NAME = /^[^/]+\/[^/]+\/([^/]+)\.jpg$/;
 
 function liveOf(deps: HubDeps): LiveState {
   if (!deps.live) throw new ApiError(503, 'unavailable', 'live state is not running on this hub', 'error.not_running', { service: 'live' });
@@ -31,10 +34,10 @@ export function registerLiveRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const read = can('live.read');
 
   // hub-core's GET /api/sites lists the sites; the map needs more (thresholds, units, the plan's URL).
-  app.get('/api/live/sites', read, (c) => c.json({ sites: deps.sites.map(siteView) }));
+  app.get('/api/live/sites', read, (c) => c.json({ sites: deps.sites.filter((s) => maySeeSite(c.get('user'), s.site.id)).map(siteView) }));
 
   app.get('/api/sites/:id/plan', read, async (c) => {
-    const site = deps.sites.find((s) => s.site.id === c.req.param('id'));
+    const site = deps.sites.find((s) => s.site.id === c.req.param('id') && maySeeSite(c.get('user'), s.site.id));
     const file = site ? findPlanFile(site, deps.siteFiles) : null;
     if (!file) throw new ApiError(404, 'not_found', 'this site has no plan image', 'error.no_plan_image');
     const type = PLAN_TYPES[path.extname(file).toLowerCase()];
@@ -44,28 +47,42 @@ export function registerLiveRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.body(body, 200, { 'content-type': type, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'cache-control': 'private, max-age=300' });
   });
 
-  app.get('/api/live/cameras', read, (c) => c.json({ now: deps.clock.now(), cameras: liveOf(deps).cameras(), edges: liveOf(deps).edges() }));
+  app.get('/api/live/cameras', read, (c) => {
+    const live = liveOf(deps);
+    return c.json({ now: deps.clock.now(), cameras: visibleItems(c.get('user'), live.cameras()), edges: visibleItems(c.get('user'), live.edges()) });
+  });
 
   app.get('/api/live/zones', read, (c) => {
     const q = queryParams(c, zonesQuery);
-    return c.json({ now: deps.clock.now(), zones: liveOf(deps).zones(q) });
+    return c.json({ now: deps.clock.now(), zones: visibleItems(c.get('user'), liveOf(deps).zones(q)) });
   });
+
+  /** A camera the login may watch: the camera of a site it may see; to others it does not exist. */
+  const watchable = (c: Context<HubEnv>) => {
+    const site = c.req.param('site')!;
+    const camera = c.req.param('camera')!;
+    assertSite(c.get('user'), site, 'camera', `${site}/${camera}`);
+    return { site, camera };
+  };
 
   /**
    * A camera's live picture: a motion-JPEG stream at 1–2 fps from the edge that
-   * runs it, persons blurred where the site asks. The video permission, and (a
-   * seam for site-scoped logins) the camera's site.
+   * runs it, persons blurred where the site asks. The video permission and the
+   * camera's site; every view opened is audited, as snapshot reads are.
    */
   app.get('/api/live/cameras/:site/:camera/stream', can('live.video'), async (c) => {
     const { fps } = queryParams(c, streamQuery);
-    const relay = camerasOf(deps);
-    const res = await relay.stream(c.req.param('site'), c.req.param('camera'), fps, c.req.raw.signal);
-    deps.logger.info('live view opened', { user: c.get('user').name, site: c.req.param('site'), camera: c.req.param('camera') });
+    const { site, camera } = watchable(c);
+    const user = c.get('user');
+    const res = await camerasOf(deps).stream(site, camera, fps, c.req.raw.signal);
+    await appendAudit(deps.db, { atMs: deps.clock.now(), actor: user.name, action: 'camera.live_view', entity: 'camera', entityId: `${site}/${camera}`, data: { fps } });
+    deps.logger.info('live view opened', { user: user.name, site, camera });
     return new Response(res.body, { status: 200, headers: { 'content-type': res.headers.get('content-type') ?? 'multipart/x-mixed-replace', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
   });
 
   app.get('/api/live/cameras/:site/:camera/frame', can('live.video'), async (c) => {
-    const res = await camerasOf(deps).frame(c.req.param('site'), c.req.param('camera'), c.req.raw.signal);
+    const { site, camera } = watchable(c);
+    const res = await camerasOf(deps).frame(site, camera, c.req.raw.signal);
     return c.body(new Uint8Array(await res.arrayBuffer()), 200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' });
   });
 
@@ -73,6 +90,13 @@ export function registerLiveRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const bucket = c.req.param('bucket');
     const name = c.req.param('name');
     if (!BUCKET.test(bucket) || !OBJECT_NAME.test(name) || name.includes('..')) throw new ApiError(400, 'bad_reference', 'bad snapshot reference', 'error.bad_reference');
+    // A snapshot is served as part of its alarm: the alarm must be stored, name this very object, and be of a site the login may see.
+    const user = c.get('user');
+    const alarmId = SNAPSHOT_NAME.exec(name)?.[1];
+    const alarm = alarmId ? await deps.db.selectFrom('alarms').select(['id', 'site', 'payload']).where('id', '=', alarmId).executeTakeFirst() : undefined;
+    const ref = alarm ? (JSON.parse(alarm.payload) as { snapshot?: { bucket?: string; name?: string } }).snapshot : undefined;
+    if (!alarm || ref?.bucket !== bucket || ref?.name !== name) throw noSnapshot();
+    assertSite(user, alarm.site, 'snapshot', name);
     if (!deps.nc) throw new ApiError(503, 'unavailable', 'no NATS connection for snapshots', 'error.not_running', { service: 'NATS' });
     let data: Uint8Array | null = null;
     try {
@@ -81,10 +105,13 @@ export function registerLiveRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     } catch (err) {
       deps.logger.warn('snapshot read failed', { bucket, name, err: (err as Error).message });
     }
-    if (!data) throw new NotFoundError('snapshot', name);
+    if (!data) throw noSnapshot();
+    await appendAudit(deps.db, { atMs: deps.clock.now(), actor: user.name, action: 'snapshot.read', entity: 'alarm', entityId: alarm.id, data: { bucket, name } });
     return c.body(data as Uint8Array<ArrayBuffer>, 200, { 'content-type': name.endsWith('.png') ? 'image/png' : 'image/jpeg', 'cache-control': 'private, max-age=86400, immutable' });
   });
 }
+
+const noSnapshot = () => new ApiError(404, 'not_found', 'no such snapshot', 'error.no_snapshot');
 
 function camerasOf(deps: HubDeps) {
   if (!deps.cameras) throw new ApiError(503, 'live_unavailable', 'the live view is not configured on this hub (liveView)', 'error.live_not_configured');

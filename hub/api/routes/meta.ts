@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { can, type HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { openApiDocument, withMountedRoutes } from '../openapi.ts';
+import { maySeeSite } from '../site-scope.ts';
 
 export function registerMetaRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const health = async (c: Context<HubEnv>) => {
@@ -23,7 +24,7 @@ export function registerMetaRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/openapi.json', (c) => c.json((doc ??= withMountedRoutes(openApiDocument(), app.routes))));
 
   app.get('/api/sites', (c) => c.json({
-    sites: deps.sites.map((s) => ({
+    sites: deps.sites.filter((s) => maySeeSite(c.get('user'), s.site.id)).map((s) => ({
       id: s.site.id, name: s.site.name, timezone: s.site.timezone, map: s.site.map ?? null,
       cameras: s.cameras.map((cam) => ({ id: cam.id, name: cam.name ?? null, position: cam.position ?? null, zones: cam.zones.map((z) => ({ id: z.id, name: z.name ?? null, areaM2: z.areaM2, map: z.map ?? null })) })),
       sensors: s.sensors.map((x) => ({ id: x.id, type: x.type, name: x.name ?? null, zone: x.zone ?? null, position: x.position ?? null })),

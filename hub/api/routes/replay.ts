@@ -1,7 +1,7 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -11,7 +11,8 @@ import { can, type HubEnv } from '../auth.ts';
 import { ApiError } from '../../service-errors.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
-import type { ReplayRun, ReplayService } from '../../replay/replay-service.ts';
+import { ReplayBusyError, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
+import { translator } from '../../i18n/catalogue.ts';
 
 /** A clip of a few minutes of 1080p H.264 fits; anything bigger belongs on the command line. */
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
@@ -38,17 +39,39 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     maxSize: MAX_UPLOAD_BYTES,
     onError: (c) => c.json({ error: 'payload_too_large', message: `a clip may be at most ${MAX_UPLOAD_BYTES} bytes` }, 413),
   }), async (c) => {
-    const { name } = queryParams(c, z.object({ name: z.string().min(1).max(128) }).strict());
+    const { name, replace } = queryParams(c, z.object({ name: z.string().min(1).max(128), replace: z.enum(['true', 'false']).optional() }).strict());
     const target = service().uploadPath(name);
+    // A clip of the same name is not replaced unless asked: another engineer's runs may refer to it.
+    if (existsSync(target) && replace !== 'true') {
+      throw new ApiError(409, 'clip_exists', `a clip named ${path.basename(target)} exists; upload under another name, or add replace=true`, 'error.clip_exists', { name: path.basename(target), option: 'replace=true' });
+    }
     const body = c.req.raw.body;
     if (!body) throw new HTTPException(400, { message: 'the request has no body; send the clip bytes' });
+    // Uploads together stay under a quota (the replaced clip's bytes count as freed).
+    const room = service().uploadRoom() + (replace === 'true' && existsSync(target) ? statSync(target).size : 0);
+    const declared = Number(c.req.header('content-length') ?? NaN);
+    const quota = service().uploadQuotaBytes;
+    const message = `uploaded clips may take ${quota} bytes in all; delete some or ask for a larger quota`;
+    const localised = c.get('locale') === 'en' ? message : translator(c.get('locale')).t('error.upload_quota', { bytes: quota });
+    // Answered before the body is read: the connection is closed rather than the rest of a large body drained.
+    const refuse = () => c.json({ error: 'insufficient_storage', message: localised }, 507, { connection: 'close' });
+    if (declared > room) return refuse();
+    class QuotaExceeded extends Error {}
     // Written beside the target and renamed, so that a half-sent clip never shows in the list.
     const partial = `${target}.part-${process.pid}-${Date.now()}`;
+    let received = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
+        done(received > room ? new QuotaExceeded(message) : null, chunk);
+      },
+    });
     try {
-      await pipeline(Readable.fromWeb(body as never), createWriteStream(partial));
+      await pipeline(Readable.fromWeb(body as never), count, createWriteStream(partial));
       await rename(partial, target);
     } catch (err) {
       await rm(partial, { force: true });
+      if (err instanceof QuotaExceeded) return refuse();
       throw err;
     }
     deps.logger.info('replay clip uploaded', { user: c.get('user').name, name: path.basename(target), bytes: statSync(target).size });
@@ -59,7 +82,13 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 
   app.post('/api/replay/runs', engineer, async (c) => {
     const body = await jsonBody(c, runBody);
-    const run = service().start(body.source, body.clip);
+    let run;
+    try {
+      run = service().start(body.source, body.clip);
+    } catch (err) {
+      if (err instanceof ReplayBusyError) throw new ApiError(429, 'too_many_runs', err.message, 'error.replay_busy', { count: err.queued });
+      throw err;
+    }
     deps.logger.info('replay run queued', { user: c.get('user').name, id: run.id, clip: run.clip });
     return c.json({ run: runDto(run) }, 202);
   });

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { can, type HubEnv } from '../auth.ts';
-import type { HubDeps } from '../deps.ts';
+import type { ApiUser, HubDeps } from '../deps.ts';
+import { assertSite } from '../site-scope.ts';
 import { readJson } from '../validate.ts';
 import { opsOf } from '../ops-of.ts';
 import { iso } from '../views.ts';
@@ -20,11 +21,16 @@ const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 /** The plan's first (1 h) and written (2 h) reports of an incident; their clocks run from the plan's activation. */
 export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  const incident = async (id: string) => deps.incidents.getRow(id);
+  /** The incident, of a site this login may see (else it is "not found"). */
+  const incident = async (id: string, user: ApiUser) => {
+    const row = await deps.incidents.getRow(id);
+    assertSite(user, row.site, 'incident', id);
+    return row;
+  };
 
   app.get('/api/incidents/:id/reports', can('reports.write'), async (c) => {
     const id = c.req.param('id');
-    await incident(id);
+    await incident(id, c.get('user'));
     const list = await opsOf(deps).reports.deadlines(id);
     return c.json({ incident: id, deadlines: list.map((d) => ({ ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) })) });
   });
@@ -32,7 +38,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/incidents/:id/reports/:kind/draft', can('reports.write'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    await incident(id);
+    await incident(id, c.get('user'));
     return c.json(await opsOf(deps).reports.draft(id, kind, c.get('locale')));
   });
 
@@ -40,7 +46,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/incidents/:id/reports/:kind/print', can('reports.write'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    const row = await incident(id);
+    const row = await incident(id, c.get('user'));
     const { reports } = opsOf(deps);
     const locale = c.get('locale');
     const draft = await reports.draft(id, kind, locale);
@@ -56,7 +62,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/incidents/:id/reports/:kind', can('reports.write'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    await incident(id);
+    await incident(id, c.get('user'));
     const r = await opsOf(deps).reports.submitted(id, kind);
     if (!r) throw new NotFoundError(`${kind} report of incident`, id);
     return c.json({ incident: id, kind, submittedAt: iso(r.submittedAt), submittedBy: r.submittedBy, body: r.body });
@@ -65,7 +71,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.put('/api/incidents/:id/reports/:kind', can('reports.write'), async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
-    await incident(id);
+    await incident(id, c.get('user'));
     // The report service checks the body against the report kind's own schema.
     const d = await opsOf(deps).reports.submit(id, kind, await readJson(c), c.get('user').name);
     return c.json({ incident: id, deadline: { ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) } });

@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { can, type HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { eventVisibleTo } from '../stream-filter.ts';
+import { userOfSession } from '../sessions.ts';
 
 /** Heartbeats keep proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
@@ -12,8 +13,16 @@ export function registerStreamRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const user = c.get('user');
     return streamSSE(c, async (stream) => {
       const abort = new AbortController();
-      const sub = deps.events.subscribe({ filter: (e) => eventVisibleTo(e, user), signal: abort.signal, maxQueue: 2000 });
-      const beat = deps.clock.setInterval(() => { void stream.writeSSE({ event: 'heartbeat', data: String(deps.clock.now()) }); }, HEARTBEAT_MS);
+      // The user as configured now: a change of role or sites applies to the open stream too.
+      let current = user;
+      const sub = deps.events.subscribe({ filter: (e) => eventVisibleTo(e, current), signal: abort.signal, maxQueue: 2000 });
+      // Each heartbeat also checks the login: a logout, a deleted user or an ended session closes the stream.
+      const beat = deps.clock.setInterval(() => {
+        void (user.sid ? userOfSession(deps, user.sid) : Promise.resolve(user)).then(
+          (u) => { current = u; return stream.writeSSE({ event: 'heartbeat', data: String(deps.clock.now()) }); },
+          () => { deps.logger.info('SSE stream closed: the session ended', { user: user.name }); abort.abort(); },
+        );
+      }, HEARTBEAT_MS);
       stream.onAbort(() => abort.abort());
       try {
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ user: user.name, role: user.role }) });

@@ -8,6 +8,7 @@ import { iso } from '../views.ts';
 import { AccessDeniedError } from '../../service-errors.ts';
 import { NotFoundError } from '../../store/not-found.ts';
 import type { Suppression } from '../../alarms/suppression-service.ts';
+import { assertSite, siteScope } from '../site-scope.ts';
 
 const kind = z.string().regex(/^[a-z]+\.[a-z0-9_]+$/, 'must be an alarm kind such as sensor.motion').max(64);
 export const shelveBody = z.object({
@@ -32,18 +33,20 @@ const view = (s: Suppression) => ({ ...s, createdAt: iso(s.createdAt), until: is
 export function registerSuppressionRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/api/suppressions', can('alarms.read'), async (c) => {
     const q = queryParams(c, z.object({ site: z.string().max(64).optional(), type: z.enum(['shelved', 'out_of_service']).optional() }).strict());
-    const list = await opsOf(deps).suppressions.list({ ...(q.site ? { site: q.site } : {}), ...(q.type ? { type: q.type } : {}) });
+    const list = await opsOf(deps).suppressions.list({ sites: siteScope(c.get('user'), q.site), ...(q.type ? { type: q.type } : {}) });
     return c.json({ suppressions: list.map(view) });
   });
 
   app.post('/api/suppressions/shelve', can('alarms.shelve'), async (c) => {
     const body = await jsonBody(c, shelveBody);
+    assertSite(c.get('user'), body.site, 'site', body.site);
     const s = await opsOf(deps).suppressions.shelve(body, c.get('user'));
     return c.json({ suppression: view(s) }, 201);
   });
 
   app.post('/api/suppressions/out-of-service', can('sources.service'), async (c) => {
     const body = await jsonBody(c, serviceBody);
+    assertSite(c.get('user'), body.site, 'site', body.site);
     const s = await opsOf(deps).suppressions.outOfService(body, c.get('user'));
     return c.json({ suppression: view(s) }, 201);
   });
@@ -54,6 +57,7 @@ export function registerSuppressionRoutes(app: Hono<HubEnv>, deps: HubDeps): voi
     const user = c.get('user');
     const cur = await svc.get(c.req.param('id'));
     if (!cur || cur.endedAt !== null) throw new NotFoundError('active shelf or out-of-service mark', c.req.param('id'));
+    assertSite(user, cur.site, 'active shelf or out-of-service mark', cur.id);
     if (cur.type === 'out_of_service' && !hasPermission(user, 'sources.service')) throw new AccessDeniedError(`role ${user.role} may not return a source to service`);
     return c.json({ suppression: view(await svc.end(cur.id, user, cur.type)) });
   });

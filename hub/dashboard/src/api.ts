@@ -1,23 +1,40 @@
-/** The hub API as the dashboard uses it: bearer token in sessionStorage, JSON in and out, messages in the user's language. */
+/**
+ * The hub API as the dashboard uses it: JSON in and out, a short-lived access
+ * token renewed with the session's refresh token (both in sessionStorage, so
+ * per tab and gone with it), and a one-use ticket to open the event stream.
+ * Messages come in the user's language (Accept-Language).
+ */
 import { locale, t } from './i18n.ts';
 
-export interface User { name: string; role: string; unit?: string }
-const TOKEN_KEY = 'vigil.token';
-const USER_KEY = 'vigil.user';
+export interface User { name: string; role: string; unit?: string; sites?: string[] }
+const KEY = 'vigil.session';
+interface Stored { token: string; expiresAt: number; refreshToken: string; user: User }
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
-export function session(): { token: string; user: User } | null {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  const user = sessionStorage.getItem(USER_KEY);
-  return token && user ? { token, user: JSON.parse(user) as User } : null;
+function read(): Stored | null {
+  try { return JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Stored | null; } catch { return null; }
+}
+function store(body: { token: string; expiresAt: string; refreshToken: string; user: User }): void {
+  sessionStorage.setItem(KEY, JSON.stringify({ token: body.token, expiresAt: Date.parse(body.expiresAt), refreshToken: body.refreshToken, user: body.user }));
 }
 
+export function session(): { token: string; user: User } | null {
+  const s = read();
+  return s ? { token: s.token, user: s.user } : null;
+}
+
+function forget(): void {
+  sessionStorage.removeItem(KEY);
+}
+
+/** Ends the session on the hub too (its tokens stop working at once), then here. */
 export function logout(): void {
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(USER_KEY);
+  const s = read();
+  forget();
+  if (s) void fetch('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${s.token}`, ...languageHeader() } }).catch(quietly('logout'));
 }
 
 /** The hub answers errors in the language asked for: the user's choice. */
@@ -27,28 +44,58 @@ export async function login(name: string, password: string): Promise<User> {
   const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader() }, body: JSON.stringify({ name, password }) });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, body.message ?? t('ui.login.failed', { status: res.status }));
-  sessionStorage.setItem(TOKEN_KEY, body.token);
-  sessionStorage.setItem(USER_KEY, JSON.stringify(body.user));
+  store(body);
   return body.user as User;
 }
 
 let onUnauthorized: () => void = () => {};
 export function setUnauthorizedHandler(fn: () => void): void { onUnauthorized = fn; }
 
-function authHeaders(init?: HeadersInit): Headers {
-  const s = session();
+/** One refresh at a time: a refresh token is spent by its first use, and a second use would end the session. */
+let refreshing: Promise<boolean> | null = null;
+function refresh(): Promise<boolean> {
+  refreshing ??= (async () => {
+    const s = read();
+    if (!s) return false;
+    const res = await fetch('/api/token/refresh', { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader() }, body: JSON.stringify({ refreshToken: s.refreshToken }) }).catch(() => null);
+    if (!res?.ok) {
+      // Unreachable hub: keep the session and try again later; refused: it has ended.
+      if (res) { forget(); onUnauthorized(); }
+      return false;
+    }
+    store(await res.json());
+    return true;
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+/** A token good for the next minute, refreshed first if it is about to expire. */
+async function freshToken(): Promise<string | null> {
+  const s = read();
+  if (!s) return null;
+  if (s.expiresAt - Date.now() < 60_000) await refresh();
+  return read()?.token ?? null;
+}
+
+/** A fresh bearer token and the user's language, on top of the request's own headers. */
+async function authHeaders(init?: HeadersInit): Promise<Headers> {
   const headers = new Headers(init);
-  if (s) headers.set('authorization', `Bearer ${s.token}`);
+  const token = await freshToken();
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  else headers.delete('authorization');
   headers.set('accept-language', locale());
   return headers;
 }
 
 export async function api<T = any>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
-  const headers = authHeaders(init.headers);
   let body = init.body;
-  if (init.json !== undefined) { headers.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
-  const res = await fetch(path, { ...init, headers, body });
-  if (res.status === 401) { logout(); onUnauthorized(); }
+  const own = new Headers(init.headers);
+  if (init.json !== undefined) { own.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
+  const send = async () => fetch(path, { ...init, headers: await authHeaders(own), body });
+  let res = await send();
+  // Expired early (a clock apart, a hub restart): one refresh, one retry.
+  if (res.status === 401 && read() && (await refresh())) res = await send();
+  if (res.status === 401) { forget(); onUnauthorized(); }
   const text = await res.text();
   const data = text ? (() => { try { return JSON.parse(text); } catch { return { message: text }; } })() : {};
   if (!res.ok) throw new ApiError(res.status, data.message ?? t('error.http', { status: res.status }));
@@ -61,7 +108,7 @@ export function blobUrl(path: string): Promise<string> {
   let p = blobs.get(path);
   if (!p) {
     p = (async () => {
-      const res = await fetch(path, { headers: authHeaders() });
+      const res = await fetch(path, { headers: await authHeaders() });
       if (!res.ok) throw new ApiError(res.status, `${path}: ${res.status}`);
       return URL.createObjectURL(await res.blob());
     })();
@@ -73,7 +120,7 @@ export function blobUrl(path: string): Promise<string> {
 
 /** A page the hub renders (a printable report) in a language, opened in a new window for printing. */
 export async function openPrintable(path: string, lang: string): Promise<void> {
-  const res = await fetch(`${path}?lang=${encodeURIComponent(lang)}`, { headers: authHeaders() });
+  const res = await fetch(`${path}?lang=${encodeURIComponent(lang)}`, { headers: await authHeaders() });
   if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => ({}))).message ?? t('error.http', { status: res.status }));
   const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/html' }));
   const w = window.open(url, '_blank');
@@ -94,7 +141,7 @@ export function openLiveView(site: string, camera: string, onFrame: (url: string
   let last: string | null = null;
   void (async () => {
     try {
-      const res = await fetch(`/api/live/cameras/${encodeURIComponent(site)}/${encodeURIComponent(camera)}/stream?fps=${fps}`, { headers: authHeaders(), signal: ctl.signal });
+      const res = await fetch(`/api/live/cameras/${encodeURIComponent(site)}/${encodeURIComponent(camera)}/stream?fps=${fps}`, { headers: await authHeaders(), signal: ctl.signal });
       if (!res.ok || !res.body) throw new ApiError(res.status, (await res.json().catch(() => ({}))).message ?? t('error.http', { status: res.status }));
       const reader = res.body.getReader();
       let buf = new Uint8Array(0);
@@ -134,15 +181,47 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
-/** The hub's SSE stream; EventSource reconnects by itself and resumes from Last-Event-ID. */
+/**
+ * The hub's SSE stream, opened with a one-use ticket (EventSource cannot send
+ * a header, and a token must not sit in a URL). A dropped stream cannot reuse
+ * its ticket, so it is reopened here with a new one, backing off while the hub
+ * is away.
+ */
 export function openStream(types: readonly string[], onEvent: (type: string, payload: any) => void, onState: (open: boolean) => void): () => void {
-  const s = session();
-  if (!s) return () => {};
-  const es = new EventSource(`/api/stream?token=${encodeURIComponent(s.token)}`);
-  es.onopen = () => onState(true);
-  es.onerror = () => onState(false);
-  for (const type of types) es.addEventListener(type, (e) => { try { onEvent(type, JSON.parse((e as MessageEvent).data)); } catch { /* a malformed event is skipped */ } });
-  return () => es.close();
+  let es: EventSource | null = null;
+  let closed = false;
+  let retryMs = 1000;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const reopen = () => {
+    if (closed || timer) return;
+    timer = setTimeout(() => { timer = null; void connect(); }, retryMs);
+    retryMs = Math.min(retryMs * 2, 30_000);
+  };
+  const connect = async () => {
+    if (closed || !read()) return;
+    let url: string;
+    try {
+      url = (await api<{ url: string }>('/api/stream/ticket', { method: 'POST' })).url;
+    } catch (err) {
+      onState(false);
+      if (!(err instanceof ApiError && err.status === 401)) reopen();
+      return;
+    }
+    if (closed) return;
+    const source = new EventSource(url);
+    es = source;
+    source.onopen = () => { retryMs = 1000; onState(true); };
+    source.onerror = () => {
+      onState(false);
+      // The browser would retry with the same (spent) ticket: close and reopen with a new one.
+      source.close();
+      if (es === source) es = null;
+      reopen();
+    };
+    for (const t of types) source.addEventListener(t, (e) => { try { onEvent(t, JSON.parse((e as MessageEvent).data)); } catch { /* a malformed event is skipped */ } });
+  };
+  void connect();
+  return () => { closed = true; if (timer) clearTimeout(timer); es?.close(); };
 }
 
 /** A background request that fails leaves the last good data on screen; the failure goes to the console, not nowhere. */

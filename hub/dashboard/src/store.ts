@@ -195,8 +195,6 @@ export async function startSession(): Promise<void> {
   stopSession();
   stopStream = openStream(STREAM_TYPES, onStreamEvent, (open) => {
     setState({ connected: open });
-    // EventSource retries a refused stream forever; an expired login shows as 401 on a plain request, which logs out.
-    if (!open) void api('/api/me').catch(quietly('login check'));
     // After a reconnect, reload what the stream may have missed.
     if (open) { void loadAlarms().catch(quietly('alarm reload')); void loadIncidents().catch(quietly('incident reload')); void loadEscalations().catch(quietly('escalation reload')); }
   });

@@ -12,7 +12,8 @@ function write(name: string, text: string): string {
   writeFileSync(f, text);
   return f;
 }
-const HASH = 'scrypt$1024$8$1$c2FsdHNhbHRzYWx0c2FsdA==$' + Buffer.alloc(32, 1).toString('base64');
+const hashOf = (N: number, r = 8, p = 1) => `scrypt$${N}$${r}$${p}$c2FsdHNhbHRzYWx0c2FsdA==$` + Buffer.alloc(32, 1).toString('base64');
+const HASH = hashOf(131072);
 const BASE = ['nats: { servers: [nats://127.0.0.1:4222] }', 'jwt: { secret: "0123456789abcdef0123456789abcdef" }', 'users:', `  - { name: olga, role: operator, passwordHash: "${HASH}" }`];
 
 describe('hub.yaml', () => {
@@ -49,6 +50,36 @@ describe('hub.yaml', () => {
     process.env.VIGIL_TEST_PG_URL = 'postgres://u:p@127.0.0.1/db';
     const f = write('pg.yaml', [...BASE, 'database: { postgres: { url: { env: VIGIL_TEST_PG_URL }, schema: vigil } }'].join('\n'));
     expect(resolveHubSettings(loadHubConfig(f), f).database).toEqual({ dialect: 'postgres', connectionString: 'postgres://u:p@127.0.0.1/db', schema: 'vigil', poolSize: 10 });
+  });
+});
+
+describe('password hash strength and inline secrets', () => {
+  it('refuses weak or ruinously costly scrypt parameters, and warns below current guidance', () => {
+    const withHash = (name: string, h: string) => write(name, BASE.map((l) => l.replace(HASH, h)).join('\n'));
+    for (const [h, msg] of [
+      [hashOf(2), /too weak/], [hashOf(1024), /too weak/], [hashOf(16384, 1), /too weak/], [hashOf(3000), /power of two/],
+      [hashOf(2 ** 20), /needs 1024 MiB per login/], ['scrypt$16384$8$1$c2FsdA==$' + Buffer.alloc(32).toString('base64'), /salt is 4 bytes/],
+    ] as const) {
+      const f = withHash('weak.yaml', h);
+      expect(() => resolveHubSettings(loadHubConfig(f), f), h).toThrow(msg);
+    }
+    const old = withHash('old.yaml', hashOf(16384));
+    expect(resolveHubSettings(loadHubConfig(old), old).warnings.filter((w) => /passwordHash/.test(w))).toEqual([expect.stringMatching(/users\.0\.passwordHash: scrypt N=16384, r=8, p=1 is below current guidance \(OWASP: N=2\^17/)]);
+    expect(resolveHubSettings(loadHubConfig(write('good.yaml', BASE.join('\n'))), path.join(dir, 'good.yaml')).warnings.filter((w) => /passwordHash/.test(w))).toEqual([]);
+  });
+
+  it('keeps the audit longest: a retention shorter for it than for alarms is refused', () => {
+    const f = write('ret.yaml', [...BASE, 'retention: { alarmsDays: 400, auditDays: 365 }'].join('\n'));
+    expect(() => loadHubConfig(f)).toThrow(/retention\.auditDays: must be at least the longest other retention \(400 days\)/);
+    const ok = write('ret-ok.yaml', BASE.join('\n'));
+    expect(loadHubConfig(ok).retention).toEqual({ alarmsDays: 90, snapshotsDays: 30, deadLettersDays: 30, auditDays: 730, exportDir: 'audit-export', intervalS: 3600 });
+  });
+
+  it('warns about each credential written inline', () => {
+    const f = write('inline.yaml', [...BASE, 'database: { postgres: { url: "postgres://vigil:hunter2@db/vigil" } }', 'nats: { servers: [nats://127.0.0.1:4222], auth: { user: hub, password: "pw" } }'].filter((l) => !l.startsWith('nats: { servers: [nats://127.0.0.1:4222] }')).join('\n'));
+    const w = resolveHubSettings(loadHubConfig(f), f).warnings;
+    expect(w).toEqual(expect.arrayContaining([expect.stringMatching(/^jwt\.secret: an inline secret/), expect.stringMatching(/^database\.postgres\.url: an inline secret/), expect.stringMatching(/^nats\.auth\.password: an inline secret/)]));
+    expect(w.join('\n')).not.toMatch(/hunter2|passwordHash/);
   });
 });
 

@@ -77,7 +77,7 @@ describe('crowd analyzer', () => {
   });
 
   it('counts per zone, computes density, LOS and a rising trend', () => {
-    const a = createCrowdAnalyzer({ camera, occupancy: false });
+    const a = createCrowdAnalyzer({ camera });
     for (let i = 0; i < 40; i++) a.process(result(i, i * 0.5, people(Math.floor(i / 2), 200)));
     const [z1, z2] = a.latest();
     expect(z1!.zone).toBe('z1');
@@ -92,7 +92,7 @@ describe('crowd analyzer', () => {
 
   it('raises crowd.density alarms that validate against the alarm schema, then clears them', () => {
     let n = 0;
-    const a = createCrowdAnalyzer({ camera, occupancy: false, newId: () => `id-000000${++n}` });
+    const a = createCrowdAnalyzer({ camera, newId: () => `id-000000${++n}` });
     const outs = [];
     for (let i = 0; i < 20; i++) outs.push(...a.process(result(i, i * 0.5, people(30))));   // 3/m²: warning
     for (let i = 20; i < 40; i++) outs.push(...a.process(result(i, i * 0.5, people(50))));  // 5/m²: critical
@@ -108,20 +108,32 @@ describe('crowd analyzer', () => {
   });
 
   it('flush clears open alarms at the end of a replay', () => {
-    const a = createCrowdAnalyzer({ camera, occupancy: false });
+    const a = createCrowdAnalyzer({ camera });
     for (let i = 0; i < 20; i++) a.process(result(i, i * 0.5, people(30)));
     const out = a.flush!(Date.now());
     expect(out.map((o) => o.alarm.state)).toEqual(['cleared']);
   });
 
-  it('falls back to given zones without config, and asks for tiles once detection saturates', () => {
+  it('falls back to given zones without config, asks for density in the same pass, and never for tiles', () => {
     const bare = cameraSchema.parse({ id: 'cam2', source: { file: 'x' } });
-    const a = createCrowdAnalyzer({ camera: bare, fallbackZones: [zoneCfg({ id: 'frame' })], occupancy: false, maxDetections: 20 });
+    const a = createCrowdAnalyzer({ camera: bare, fallbackZones: [zoneCfg({ id: 'frame' })], maxDetections: 20 });
     a.process(result(0, 0, people(3)));
-    expect(a.detectOptions()).toEqual({ heatmap: true });
+    expect(a.detectOptions()).toEqual({ heatmap: true, density: true });
+    // Without a density map, a saturated detector is reported as such, with low confidence.
     a.process(result(1, 0.1, people(20)));
-    expect(a.detectOptions().tiles).toEqual({ rows: 2, cols: 2, overlap: 0.2 });
-    expect(a.latest()[0]!.saturated).toBe(true);
+    expect(a.detectOptions().tiles).toBeUndefined();
+    expect(a.latest()[0]).toMatchObject({ saturated: true, method: 'detections', confidence: 0.4 });
     expect(a.stats()[0]).toMatchObject({ zone: 'frame', frames: 2 });
+  });
+
+  it('counts from the density map in a crowd, with the method and its weight', () => {
+    const bare = cameraSchema.parse({ id: 'cam3', source: { file: 'x' } });
+    const a = createCrowdAnalyzer({ camera: bare, fallbackZones: [zoneCfg({ id: 'frame', polygon: [[0, 0], [400, 0], [400, 300], [0, 300]], areaM2: 100 })] });
+    // 60 persons spread evenly over the frame; the detector finds 12 of them.
+    const data = new Float32Array(64 * 64).fill(60 / (64 * 64));
+    const r = { ...result(0, 0, people(12)), density: { width: 64, height: 64, data } };
+    a.process(r);
+    expect(a.latest()[0]).toMatchObject({ method: 'density', detected: 12, densityWeight: 1 });
+    expect(a.latest()[0]!.rawCount).toBeCloseTo(60, 0);
   });
 });

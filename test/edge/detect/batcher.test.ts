@@ -137,6 +137,54 @@ describe('createBatcher', () => {
     expect((await next)!.map((f) => f.camera)).toEqual(['a', 'b']);
   });
 
+  it('serves the camera that has waited longest first, even when a newer frame replaced its pending one', async () => {
+    const clock = new FakeClock();
+    // One frame per batch: the detector can take one camera at a time.
+    const b = createBatcher({ maxBatch: 1, maxWaitMs: 10, maxAgeMs: 10_000, clock });
+    b.push(frame(clock, 'slow', 0));
+    clock.advance(5);
+    b.push(frame(clock, 'fast', 0));
+    // 'slow' keeps sending fresher frames; its place in the queue is still that of its first pending frame.
+    clock.advance(5);
+    b.push(frame(clock, 'slow', 1));
+    const first = await b.next();
+    expect(first!.map((f) => `${f.camera}${f.seq}`)).toEqual(['slow1']);
+    expect((await b.next())!.map((f) => f.camera)).toEqual(['fast']);
+  });
+
+  it('under overload, every camera gets the same share, however fast it sends frames', async () => {
+    const clock = new FakeClock();
+    const b = createBatcher({ maxBatch: 2, maxWaitMs: 20, maxAgeMs: 60_000, clock });
+    const rates: Record<string, number> = { c1: 10, c2: 5, c3: 2, c4: 1 }; // frames per second each camera decodes
+    const seq: Record<string, number> = { c1: 0, c2: 0, c3: 0, c4: 0 };
+    // The detector takes 500 ms a batch of 2: 4 frames/s for 18 offered per second.
+    for (let t = 0; t < 60_000; t += 500) {
+      for (const [cam, fps] of Object.entries(rates)) {
+        const every = 1000 / fps;
+        for (let k = 0; k < 500; k += 100) if ((t + k) % every === 0) b.push({ ...frame(clock, cam, seq[cam]!++), capturedAt: clock.now() + k });
+      }
+      clock.advance(500);
+      await b.next();
+    }
+    const served = b.metrics().servedByCamera;
+    const counts = Object.keys(rates).map((c) => served[c] ?? 0);
+    // c4 only has a frame once a second: it is served whenever it has one; the rest share the remainder evenly.
+    expect(served.c4).toBeGreaterThanOrEqual(55);
+    const others = counts.slice(0, 3);
+    expect(Math.max(...others) - Math.min(...others)).toBeLessThanOrEqual(2);
+    // Latency stays bounded: no frame handed out was older than two detector cycles.
+    expect(b.metrics().maxQueueAgeMs).toBeLessThanOrEqual(1000);
+  });
+
+  it('orders a batch by capture time', async () => {
+    const clock = new FakeClock();
+    const b = createBatcher({ maxBatch: 3, maxWaitMs: 50, maxAgeMs: 10_000, clock });
+    b.push({ ...frame(clock, 'x', 0), capturedAt: clock.now() + 30 });
+    b.push({ ...frame(clock, 'y', 0), capturedAt: clock.now() + 10 });
+    b.push({ ...frame(clock, 'z', 0), capturedAt: clock.now() + 20 });
+    expect((await b.next())!.map((f) => f.camera)).toEqual(['y', 'z', 'x']);
+  });
+
   it('rejects bad options naming the field', () => {
     expect(() => createBatcher({ maxBatch: 0, maxWaitMs: 1, maxAgeMs: 1, clock: new FakeClock() })).toThrow(ValidationError);
     expect(() => createBatcher({ maxBatch: 1, maxWaitMs: -1, maxAgeMs: 1, clock: new FakeClock() })).toThrow(/maxWaitMs/);

@@ -66,7 +66,7 @@ describe('detector pool (CenterNet, worker threads)', () => {
     expect(mean).toBeLessThan(0.05);
   });
 
-  it('tiled inference finds at least as many persons and merges duplicates across tiles', async () => {
+  it('tiled inference (large stills) finds at least as many persons and merges duplicates across tiles', async () => {
     const pool = pools[1]!;
     const full = single[1];
     const [tiled] = await pool.detect([cloneFrame(frames[1]!)], { tiles: { rows: 2, cols: 2, overlap: 0.25 } });

@@ -22,7 +22,7 @@ describe('edge pipeline (fake detector)', () => {
   it('replay analyses every frame in order and raises then clears crowd.density with site, edge and evidence', async () => {
     const sink = createMemorySink();
     const det = fakeDetector((f) => scenario(f.seq));
-    const p = createEdgePipeline({ site: 'site1', edgeId: 'edge1', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 100) }], detector: det, sink, mode: 'replay', crowd: { occupancy: false } });
+    const p = createEdgePipeline({ site: 'site1', edgeId: 'edge1', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 100) }], detector: det, sink, mode: 'replay', crowd: {  } });
     p.start();
     const m = await p.done;
     expect(m.framesIn).toBe(100);
@@ -48,7 +48,7 @@ describe('edge pipeline (fake detector)', () => {
 
   it('replay clears alarms still open when the footage ends', async () => {
     const sink = createMemorySink();
-    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 30) }], detector: fakeDetector(() => row(40)), sink, mode: 'replay', crowd: { occupancy: false } });
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 30) }], detector: fakeDetector(() => row(40)), sink, mode: 'replay', crowd: {  } });
     p.start();
     await p.done;
     expect(crowd(sink.alarms).map((a) => `${a.state}:${a.severity}`)).toEqual(['raised:critical', 'cleared:critical']);
@@ -60,7 +60,7 @@ describe('edge pipeline (fake detector)', () => {
       const p = createEdgePipeline({
         site: 's', edgeId: 'e',
         cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 80) }, { config: camera('b'), decoder: fakeDecoder('b', 80) }],
-        detector: fakeDetector((f) => (f.camera === 'a' ? scenario(f.seq) : row(1))), sink, mode: 'replay', crowd: { occupancy: false },
+        detector: fakeDetector((f) => (f.camera === 'a' ? scenario(f.seq) : row(1))), sink, mode: 'replay', crowd: {  },
       });
       p.start();
       await p.done;
@@ -105,13 +105,13 @@ describe('edge pipeline (fake detector)', () => {
     expect(m.detected).toBe(seen.a!.length + seen.b!.length);
   });
 
-  it('asks the detector for the heatmap, and for tiles once the crowd saturates detection', async () => {
+  it('asks the detector for the heatmap and the density map in the same pass, and never for tiles', async () => {
     const det = fakeDetector((f) => row(f.seq < 5 ? 2 : 100));
-    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 10) }], detector: det, sink: createMemorySink(), mode: 'replay', crowd: { occupancy: false } });
+    const p = createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 10) }], detector: det, sink: createMemorySink(), mode: 'replay' });
     p.start();
     await p.done;
-    expect(det.calls[0]!.options).toEqual({ heatmap: true });
-    expect(det.calls[6]!.options?.tiles).toBeDefined();
+    expect(det.calls).toHaveLength(10);
+    for (const c of det.calls) expect(c.options).toEqual({ heatmap: true, density: true });
   });
 
   it('stop() ends a live pipeline and resolves done', async () => {

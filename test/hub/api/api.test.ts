@@ -22,6 +22,18 @@ afterAll(async () => { await h?.close(); });
 
 const body = async (r: Response) => (await r.json()) as Record<string, any>;
 
+/** A dispatch row as hub-ops writes one: the harness has no dispatcher. */
+async function dispatchUnit(incident: string, unit: string, state: 'ordered' | 'cancelled' = 'ordered'): Promise<void> {
+  const now = h.clock.now();
+  await h.t.db.insertInto('units').values({ id: unit, site: 'metro', name: unit, members: '[]', roster: '[]', config_roster: '[]', equipment: '[]', x: 0, y: 0, lat: null, lon: null, speed: null, status: 'dispatched', status_at_ms: now, created_at_ms: now, updated_at_ms: now })
+    .onConflict((oc) => oc.column('id').doNothing()).execute();
+  await h.t.db.insertInto('dispatches').values({
+    id: `d-${incident}-${unit}-${state}`, incident_id: incident, site: 'metro', unit_id: unit, kind: 'crowd.density', severity: 'critical', drill: 0, drill_id: null, state,
+    ordered_by: 'olga', distance: null, eta_s: null, order_json: '{}', ordered_at_ms: now, ack_by_ms: now + 60_000, acked_at_ms: null, en_route_at_ms: null,
+    on_scene_at_ms: null, on_scene_by_ms: now + 1_800_000, closed_at_ms: null, replaced_by: null,
+  }).execute();
+}
+
 describe('login', () => {
   it('gives a token for the right password and names the user and role', async () => {
     const r = await h.req('/api/login', { json: { name: 'olga', password: PASSWORD } });
@@ -73,17 +85,21 @@ describe('authentication', () => {
     const post = await h.req(`/api/incidents/${incidentId}/transition`, { json: { to: 'acknowledged' } });
     expect(post.status).toBe(401);
   });
-  it('refuses a token signed with another key, another alg, expired, without exp, or from the future', async () => {
+  it('refuses a token signed with another key, another alg, expired, without exp or session, or from the future', async () => {
     const now = Math.floor(h.clock.now() / 1000);
-    const other = await sign({ sub: 'ada', role: 'admin', exp: now + 600 }, 'another-secret-that-is-long-enough-xyz', 'HS256');
-    const hs512 = await sign({ sub: 'ada', role: 'admin', exp: now + 600 }, SECRET, 'HS512');
-    const expired = await sign({ sub: 'ada', role: 'admin', exp: now - 10 }, SECRET, 'HS256');
-    const none = `${btoa(JSON.stringify({ alg: 'none', typ: 'JWT' })).replace(/=+$/, '')}.${btoa(JSON.stringify({ sub: 'ada', role: 'admin', exp: now + 600 })).replace(/=+$/, '')}.`;
-    const noExp = await sign({ sub: 'ada', role: 'admin', iat: now }, SECRET, 'HS256');
-    const future = await sign({ sub: 'ada', role: 'admin', iat: now + 3600, exp: now + 7200 }, SECRET, 'HS256');
-    const fine = await sign({ sub: 'ada', role: 'admin', iat: now, exp: now + 600 }, SECRET, 'HS256');
+    // A real session of ada's, so that only the property under test is wrong in each token.
+    const sid = JSON.parse(atob(h.tokens.ada!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid as string;
+    const other = await sign({ sub: 'ada', sid, role: 'admin', exp: now + 600 }, 'another-secret-that-is-long-enough-xyz', 'HS256');
+    const hs512 = await sign({ sub: 'ada', sid, role: 'admin', exp: now + 600 }, SECRET, 'HS512');
+    const expired = await sign({ sub: 'ada', sid, role: 'admin', exp: now - 10 }, SECRET, 'HS256');
+    const none = `${btoa(JSON.stringify({ alg: 'none', typ: 'JWT' })).replace(/=+$/, '')}.${btoa(JSON.stringify({ sub: 'ada', sid, role: 'admin', exp: now + 600 })).replace(/=+$/, '')}.`;
+    const noExp = await sign({ sub: 'ada', sid, role: 'admin', iat: now }, SECRET, 'HS256');
+    const noSession = await sign({ sub: 'ada', role: 'admin', iat: now, exp: now + 600 }, SECRET, 'HS256');
+    const otherUser = await sign({ sub: 'olga', sid, role: 'admin', iat: now, exp: now + 600 }, SECRET, 'HS256');
+    const future = await sign({ sub: 'ada', sid, role: 'admin', iat: now + 3600, exp: now + 7200 }, SECRET, 'HS256');
+    const fine = await sign({ sub: 'ada', sid, role: 'admin', iat: now, exp: now + 600 }, SECRET, 'HS256');
     expect((await h.req('/api/alarms', { headers: { authorization: `Bearer ${fine}` } })).status).toBe(200);
-    for (const tok of [other, hs512, expired, none, noExp, future]) {
+    for (const tok of [other, hs512, expired, none, noExp, noSession, otherUser, future]) {
       expect((await h.req('/api/alarms', { headers: { authorization: `Bearer ${tok}` } })).status).toBe(401);
     }
     // Expiry is judged by the hub's clock, not the wall clock.
@@ -94,12 +110,12 @@ describe('authentication', () => {
 
 describe('role matrix', () => {
   const cases: [string, string, Record<string, number>][] = [
-    ['GET', '/api/alarms', { olga: 200, cora: 200, emil: 200, 'team-a': 403, ada: 200 }],
+    ['GET', '/api/alarms', { olga: 200, cora: 200, emil: 200, 'team-a': 403, ada: 200, gus: 200 }],
     // Engineers read the engineers' board only (the list is filtered, see below).
-    ['GET', '/api/incidents', { olga: 200, cora: 200, emil: 200, 'team-a': 200, ada: 200 }],
-    ['GET', '/api/dead-letters', { olga: 403, cora: 403, emil: 200, 'team-a': 403, ada: 200 }],
-    ['GET', '/metrics', { olga: 403, cora: 403, emil: 200, 'team-a': 403, ada: 200 }],
-    ['GET', '/api/openapi.json', { olga: 200, cora: 200, emil: 200, 'team-a': 200, ada: 200 }],
+    ['GET', '/api/incidents', { olga: 200, cora: 200, emil: 200, 'team-a': 200, ada: 200, gus: 200 }],
+    ['GET', '/api/dead-letters', { olga: 403, cora: 403, emil: 200, 'team-a': 403, ada: 200, gus: 403 }],
+    ['GET', '/metrics', { olga: 403, cora: 403, emil: 200, 'team-a': 403, ada: 200, gus: 403 }],
+    ['GET', '/api/openapi.json', { olga: 200, cora: 200, emil: 200, 'team-a': 200, ada: 200, gus: 200 }],
   ];
   for (const [method, path, expected] of cases) {
     it(`${method} ${path}`, async () => {
@@ -172,6 +188,10 @@ describe('incidents', () => {
     expect(r.status).toBe(409);
     expect((await body(r)).message).toMatch(/cannot go from acknowledged to closed/);
     expect((await move('olga', { to: 'dispatched' })).status).toBe(200);
+    // A unit acts only on incidents it was dispatched to.
+    expect((await move('team-a', { to: 'on_scene' })).status).toBe(403);
+    expect((await h.req(`/api/incidents/${incidentId}/notes`, { as: 'team-a', json: { note: 'not mine' } })).status).toBe(403);
+    await dispatchUnit(incidentId, 'team-a');
     expect((await move('team-a', { to: 'on_scene' })).status).toBe(200);
     expect((await move('team-a', { to: 'resolved' })).status).toBe(200);
     expect((await move('olga', { to: 'closed' })).status).toBe(403);
@@ -219,7 +239,7 @@ describe('secure defaults', () => {
     expect(bad.message).toMatch(/^limit：.*[\u4e00-\u9fff]/);
     const forbidden = await body(await h.req('/api/dead-letters', { as: 'olga', headers: zh }));
     expect(forbidden).toEqual({ error: 'forbidden', message: '角色 值班员 无权执行此操作' });
-    expect((await body(await h.req('/api/alarms', { headers: zh }))).message).toBe('需要登录，或令牌无效、已过期');
+    expect((await body(await h.req('/api/alarms', { headers: zh }))).message).toBe('需要登录');
     expect((await body(await h.req('/api/nothing-here?lang=zh-CN', { as: 'ada' }))).message).toBe('没有 GET /api/nothing-here 这个接口');
     // English when the request asks for nothing else: the messages tools and logs know.
     expect((await body(await h.req('/api/incidents/nope', { as: 'olga' }))).message).toBe('incident nope not found');
@@ -241,7 +261,8 @@ describe('secure defaults', () => {
 describe('live stream', () => {
   async function collect(as: string, emit: () => void, until: (text: string) => boolean): Promise<string> {
     const ctl = new AbortController();
-    const r = await h.app.request(`/api/stream?token=${h.tokens[as]}`, { signal: ctl.signal });
+    const ticket = (await body(await h.req('/api/stream/ticket', { as, method: 'POST' }))).ticket as string;
+    const r = await h.app.request(`/api/stream?ticket=${encodeURIComponent(ticket)}`, { signal: ctl.signal });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = r.body!.getReader();
@@ -282,7 +303,10 @@ describe('live stream', () => {
     expect(unit).not.toContain('team-b');
     expect(unit).not.toContain('alarm.ingested');
   });
-  it('refuses the stream to a query token on other paths', async () => {
+  it('takes no token in a URL, and a stream ticket only on the stream', async () => {
     expect((await h.req(`/api/alarms?token=${h.tokens.olga}`)).status).toBe(401);
+    expect((await h.req(`/api/stream?token=${h.tokens.olga}`)).status).toBe(401);
+    const ticket = (await body(await h.req('/api/stream/ticket', { as: 'olga', method: 'POST' }))).ticket as string;
+    expect((await h.req(`/api/alarms?ticket=${ticket}`)).status).toBe(401);
   });
 });

@@ -1,36 +1,48 @@
 /**
  * Runs the hub API (createHubApp) on whatever runtime executes this file and
  * prints one JSON line of checks. test/hub/api/deno.test.ts runs it under Deno;
- * it uses no Node-only module, and a database driver that answers every query
- * with no rows, since the API's runtime portability is what is checked here
- * (the store has its own suite on SQLite and PostgreSQL).
+ * the API itself uses no Node-only module. The store is Deno's built-in
+ * SQLite (node:sqlite, which Node 20 lacks) behind Kysely's SQLite dialect,
+ * migrated as the hub does: sessions, login limits and queries are real.
  */
-import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
+import { DatabaseSync } from 'node:sqlite';
+import { Kysely, SqliteDialect } from 'kysely';
 import { systemClock } from '../../../common/clock.ts';
 import { silentLogger } from '../../../common/log.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
 import type { HubDeps } from '../../../hub/api/deps.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
+import { migrateToLatest } from '../../../hub/store/migrate.ts';
 import type { Database } from '../../../hub/store/schema.ts';
+import { withSessionParts } from '../../../hub/api/sessions.ts';
 
-const db = new Kysely<Database>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (k) => new SqliteIntrospector(k),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
+const sqlite = new DatabaseSync(':memory:');
+/** node:sqlite's statements, shaped as Kysely's SQLite driver expects better-sqlite3's. */
+const database = {
+  prepare(text: string) {
+    const stmt = sqlite.prepare(text);
+    const args = (p: readonly unknown[]) => p.map((v) => (typeof v === 'boolean' ? Number(v) : v)) as never[];
+    return {
+      reader: stmt.columns().length > 0,
+      all: (p: readonly unknown[]) => stmt.all(...args(p)),
+      run: (p: readonly unknown[]) => { const r = stmt.run(...args(p)); return { changes: r.changes, lastInsertRowid: r.lastInsertRowid }; },
+      iterate: (p: readonly unknown[]) => stmt.iterate(...args(p)),
+    };
   },
-});
+  close: () => sqlite.close(),
+};
+const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: database as never }) });
+await migrateToLatest(db);
 const events = createHubEvents();
-const deps: HubDeps = {
+const deps: HubDeps = withSessionParts({
   db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger,
   config: { corsOrigins: ['https://ops.example'], jwtSecret: 'deno-smoke-secret-that-is-long-enough-0123', tokenTtlS: 600, bodyLimitBytes: 4096 },
   sites: [],
   auth: { login: async (name, password) => (name === 'ada' && password === 'pw' ? { name: 'ada', role: 'admin' as const } : null) },
   incidents: createIncidentService({ db, dialect: 'sqlite', clock: systemClock, events }),
   health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
-};
+});
 const app = createHubApp(deps);
 const checks: Record<string, unknown> = {};
 
@@ -52,5 +64,10 @@ checks.openapiPaths = Object.keys(((await openapi.json()) as { paths: object }).
 const cors = await app.request('/api/alarms', { headers: { ...auth, origin: 'https://evil.example' } });
 checks.corsEchoed = cors.headers.get('access-control-allow-origin');
 checks.secureHeaders = cors.headers.get('x-content-type-options');
+const me = await app.request('/api/me', { headers: auth });
+checks.me = me.status;
+const logout = await app.request('/api/logout', { method: 'POST', headers: auth });
+checks.logout = logout.status;
+checks.afterLogout = (await app.request('/api/me', { headers: auth })).status;
 checks.runtime = typeof (globalThis as { Deno?: { version: { deno: string } } }).Deno !== 'undefined' ? `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}` : `node ${process.version}`;
 console.log(JSON.stringify(checks));

@@ -11,7 +11,7 @@ describe('hub API on Deno', () => {
     expect(r.status, r.stderr).toBe(0);
     const checks = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(checks.runtime).toMatch(/^deno \d/);
-    expect(checks).toMatchObject({ health: 200, noToken: 401, login: 200, alarms: 200, alarmsBody: { alarms: [] }, badBody: 400, badBodyField: 'to', openapi: 200, corsEchoed: null, secureHeaders: 'nosniff' });
+    expect(checks).toMatchObject({ health: 200, noToken: 401, login: 200, alarms: 200, alarmsBody: { alarms: [] }, badBody: 400, badBodyField: 'to', openapi: 200, corsEchoed: null, secureHeaders: 'nosniff', me: 200, logout: 200, afterLogout: 401 });
     expect(checks.openapiPaths as number).toBeGreaterThan(20);
   }, 150_000);
 });

@@ -94,10 +94,15 @@ describe('the dashboard in Chinese (zh-CN) in headless Chromium', { timeout: 120
     await page.waitForSelector('#login-title');
     await expectAllChinese(page, 'login');
     await page.screenshot({ path: path.join(SHOTS, 'zh-login.png') });
+    // A refused login is told in Chinese too: the hub answers in the language the dashboard asks for.
     await page.fill('#login-name', 'commander');
+    await page.fill('#login-password', 'not-the-password');
+    await page.click('button[type=submit]');
+    await expect(page.locator('.login .error').textContent()).resolves.toBe('用户名或密码错误');
     await page.fill('#login-password', PASSWORD);
     await page.click('button[type=submit]');
     await page.waitForSelector('header.top');
+    // The event stream opens with a one-use ticket (never a token in its URL).
     await page.waitForSelector('.conn.up');
 
     // Alarms of every kind and outcome: a critical crowd alarm (the plan activates by policy),

@@ -218,6 +218,32 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     await p4.close();
   });
 
+  it('keeps working on short-lived tokens through the refresh token, and logging out ends the session on the hub', async () => {
+    const config = hub.deps.config as { tokenTtlS: number };
+    const ttl = config.tokenTtlS;
+    // 61 s: under the client's one-minute margin at once, so every request renews first.
+    config.tokenTtlS = 61;
+    const since = hub.clock.now();
+    const p5 = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+    p5.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await login(p5, hub, 'commander');
+      await p5.waitForSelector('.alarm');
+      await p5.goto(hub.url + '/#/incidents');
+      await p5.waitForSelector('#board-title');
+      const session = await until('a refreshed session', async () => (await hub.store.db.selectFrom('sessions').selectAll()
+        .where('user_name', '=', 'commander').where('created_at_ms', '>=', since).where((eb) => eb('refreshed_at_ms', '>', eb.ref('created_at_ms'))).executeTakeFirst()) ?? null);
+      expect(session.revoked_at_ms).toBeNull();
+      await p5.click('text=Log out');
+      await p5.waitForSelector('#login-name');
+      const ended = await until('the session ended', async () => (await hub.store.db.selectFrom('sessions').select(['revoked_at_ms', 'revoked_reason']).where('id', '=', session.id).executeTakeFirst())?.revoked_at_ms ?? null);
+      expect(ended).toBeGreaterThan(0);
+    } finally {
+      config.tokenTtlS = ttl;
+      await p5.close();
+    }
+  });
+
   it('has large type on a wall display and a narrow layout on a laptop', async () => {
     const wall = await openPage(browser, { viewport: { width: 1920, height: 1080 } });
     await wall.goto(hub.url + '/?wall=1');

@@ -25,6 +25,7 @@ import { createOps, type OpsRuntime } from '../../../hub/ops.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
 import { createLiveState } from '../../../hub/live/live-state.ts';
 import { startLiveFeed } from '../../../hub/live/live-feed.ts';
+import { withSessionParts } from '../../../hub/api/sessions.ts';
 
 export const DEMO_SITE_FILE = path.resolve(import.meta.dirname, '../../../fixtures/sites/demo.yaml');
 export const PASSWORD = 'test-password-1';
@@ -81,17 +82,17 @@ export async function startTestHub(options: { at?: number; policy?: AlarmPolicyI
   await ops.start();
   const live = createLiveState({ sites: [site], clock });
   const feed = startLiveFeed(nc, live, silentLogger);
-  const deps: HubDeps = {
+  const deps: HubDeps = withSessionParts({
     live,
     db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: 'x'.repeat(48), tokenTtlS: 3600, bodyLimitBytes: 65536 },
     sites: [site], siteFiles: { [site.site.id]: DEMO_SITE_FILE },
-    auth: { login: async (name, password) => (password === PASSWORD ? USERS[name] ?? null : null) },
+    auth: { login: async (name, password) => (password === PASSWORD ? USERS[name] ?? null : null), current: (name) => (USERS[name] ? { ...USERS[name]!, credential: '' } : null) },
     incidents,
     health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
     nc,
     ops,
-  };
+  });
   const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000, policies: ops.policies });
   await ingest.start();
   const app = createHubApp(deps, { extraRoutes: NODE_ROUTE_MODULES });

@@ -93,7 +93,7 @@ import { silentLogger } from '../../../common/log.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
-import { issueToken } from '../../../hub/api/auth.ts';
+import { startSession, withSessionParts } from '../../../hub/api/sessions.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
 import { createOps } from '../../../hub/ops.ts';
 import { createUnitService } from '../../../hub/units/unit-service.ts';
@@ -112,25 +112,26 @@ import type { Webhook } from '../../../hub/notify/webhook-config.ts';
 const SECRET = 's'.repeat(48);
 
 /** The hub API with hub-ops wired in, on a FakeClock, for app.request() tests. */
-export async function opsApp(siteCfg: SiteConfig, start: number, options: { dialect?: TestDialect; drills?: boolean; webhooks?: readonly Webhook[]; fetch?: typeof fetch } = {}) {
+export async function opsApp(siteCfg: SiteConfig, start: number, options: { dialect?: TestDialect; drills?: boolean; webhooks?: readonly Webhook[]; fetch?: typeof fetch; extraSites?: readonly SiteConfig[] } = {}) {
+  const sites = [siteCfg, ...(options.extraSites ?? [])];
   const dialect = options.dialect ?? 'sqlite';
   const h = await openTestDb(dialect);
   const clock = new FakeClock(start);
   const events = createHubEvents({ now: () => clock.now() });
   const incidents = createIncidentService({ db: h.db, dialect: h.dialect, clock, events });
   const publisher = createMemoryOpsPublisher();
-  const ops = createOps({ db: h.db, dialect: h.dialect, clock, events, sites: [siteCfg], incidents: incidentPortFrom(incidents), publisher, logger: silentLogger, drills: { enabled: options.drills ?? false }, ...(options.webhooks ? { webhooks: options.webhooks } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const ops = createOps({ db: h.db, dialect: h.dialect, clock, events, sites, incidents: incidentPortFrom(incidents), publisher, logger: silentLogger, drills: { enabled: options.drills ?? false }, ...(options.webhooks ? { webhooks: options.webhooks } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
   await ops.start();
-  const deps: HubDeps = {
+  const deps: HubDeps = withSessionParts({
     db: h.db, dialect: h.dialect, events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: SECRET, tokenTtlS: 3600, bodyLimitBytes: 65536 },
-    sites: [siteCfg], auth: { login: async () => null }, incidents,
+    sites, auth: { login: async () => null }, incidents,
     health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'none' } }),
     ops,
-  };
+  });
   const app = createHubApp(deps);
   // A fresh token at the hub's own time: the fake clock jumps hours ahead in some tests.
-  const as = async (user: ApiUser) => (await issueToken(user, SECRET, clock.now(), 3600)).token;
+  const as = async (user: ApiUser) => (await startSession(deps, user)).token;
   const call = async (user: ApiUser | null, method: string, url: string, body?: unknown, lang?: string) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (user) headers.authorization = `Bearer ${await as(user)}`;

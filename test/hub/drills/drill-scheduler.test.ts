@@ -10,21 +10,13 @@ import { isWorkingTime, DEFAULT_DRILL_RULES } from '../../../hub/drills/planner.
 import { seedUnits } from '../../../hub/units/seed-units.ts';
 import { addMonths, monthKey } from '../../../hub/units/zoned-time.ts';
 import { dispatchServices, insertIncident, openTestDb, testSite, unitConfig, type TestDialect } from '../dispatch/ops-fixture.ts';
+import { seededRandom } from '../../../common/seeded-random.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
 
 /** Deterministic PRNG so that a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 const site = { ...testSite(Array.from({ length: 8 }, (_, i) => unitConfig(`u${i + 1}`, 20 + i * 10, 10))) };
 const parisSite = (() => { const s = structuredClone(site); s.site.timezone = 'Europe/Paris'; return s; })();

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { FakeClock } from '../../../common/clock.ts';
 import { silentLogger } from '../../../common/log.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
-import { issueToken } from '../../../hub/api/auth.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
 import { registerLiveRoutes } from '../../../hub/api/routes/live.ts';
 import { createHubEvents } from '../../../hub/events.ts';
@@ -13,6 +12,7 @@ import { createLiveState } from '../../../hub/live/live-state.ts';
 import { createCameraRelay } from '../../../hub/live/camera-relay.ts';
 import { createLiveView, MJPEG_BOUNDARY } from '../../../edge/live/live-view.ts';
 import { openTestDb, testSite, USERS } from '../dispatch/ops-fixture.ts';
+import { startSession, withSessionParts } from '../../../hub/api/sessions.ts';
 
 const SECRET = 's'.repeat(48);
 const EDGE_TOKEN = 'edge-live-token-0123456789';
@@ -25,6 +25,10 @@ describe('camera live view through the hub: role and site checks', () => {
   let h: Awaited<ReturnType<typeof openTestDb>>;
   const clock = new FakeClock(Date.UTC(2026, 5, 3, 10));
   const site = testSite([]);
+  // A second site, served by the same edge here: only the site check keeps a guard of one site from the other's cameras.
+  const depot = testSite([], 'depot');
+  let deps: HubDeps;
+  let edgeCalls = 0;
 
   beforeAll(async () => {
     // The edge: its real live view, on loopback, with one analysed frame.
@@ -35,14 +39,16 @@ describe('camera live view through the hub: role and site checks', () => {
     h = await openTestDb('sqlite');
     const events = createHubEvents({ now: () => clock.now() });
     const live = createLiveState({ sites: [site], clock });
-    live.applyHeartbeat({ site: 'metro', edge: 'e1', cameras: [{ id: 'cam1', status: 'ok' }], zones: [], warnings: [] });
-    const deps: HubDeps = {
+    live.applyHeartbeat({ site: 'metro', edge: 'e1' }, { site: 'metro', edge: 'e1', cameras: [{ id: 'cam1', status: 'ok' }], zones: [], warnings: [] });
+    // Every request to an edge is counted: a refused viewer must not reach one.
+    const countingFetch: typeof fetch = (input, init) => { edgeCalls++; return fetch(input, init); };
+    deps = withSessionParts({
       db: h.db, dialect: 'sqlite', events, clock, logger: silentLogger,
       config: { corsOrigins: [], jwtSecret: SECRET, tokenTtlS: 3600, bodyLimitBytes: 65536 },
-      sites: [site], auth: { login: async () => null }, incidents: createIncidentService({ db: h.db, dialect: 'sqlite', clock, events }),
+      sites: [site, depot], auth: { login: async () => null }, incidents: createIncidentService({ db: h.db, dialect: 'sqlite', clock, events }),
       health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'none' } }),
-      live, cameras: createCameraRelay({ sites: [site], live, edges: { e1: edgeUrl }, token: EDGE_TOKEN }),
-    };
+      live, cameras: createCameraRelay({ sites: [site, depot], live, edges: { e1: edgeUrl }, token: EDGE_TOKEN, fetch: countingFetch }),
+    });
     app = createHubApp(deps, { extraRoutes: [registerLiveRoutes] });
   });
   afterAll(async () => {
@@ -51,7 +57,7 @@ describe('camera live view through the hub: role and site checks', () => {
     await h?.cleanup();
   });
 
-  const get = async (path: string, user: ApiUser | null, lang?: string) => app.request(path, { headers: { ...(user ? { authorization: `Bearer ${(await issueToken(user, SECRET, clock.now(), 600)).token}` } : {}), ...(lang ? { 'accept-language': lang } : {}) } });
+  const get = async (path: string, user: ApiUser | null, lang?: string) => app.request(path, { headers: { ...(user ? { authorization: `Bearer ${(await startSession(deps, user)).token}` } : {}), ...(lang ? { 'accept-language': lang } : {}) } });
 
   it('streams the camera to the roles allowed live video, and to no one else', async () => {
     for (const user of [USERS.operator, USERS.commander, USERS.engineer, USERS.admin]) {
@@ -85,13 +91,37 @@ describe('camera live view through the hub: role and site checks', () => {
     expect(frame.headers.get('content-type')).toBe('image/jpeg');
   });
 
+  it('shows a login the cameras of its own sites only, and audits each view opened', async () => {
+    const metroGuard: ApiUser = { name: 'mia', role: 'operator', sites: ['metro'] };
+    const depotGuard: ApiUser = { name: 'dan', role: 'operator', sites: ['depot'] };
+    const before = edgeCalls;
+    for (const path of ['/api/live/cameras/metro/cam1/stream?fps=1', '/api/live/cameras/metro/cam1/frame']) {
+      const res = await get(path, depotGuard);
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toEqual({ error: 'not_found', message: 'camera metro/cam1 not found' });
+    }
+    expect(edgeCalls, 'a refused viewer never reaches the edge').toBe(before);
+    const zh = await (await get('/api/live/cameras/metro/cam1/frame', depotGuard, 'zh-CN')).json() as { message: string };
+    expect(zh.message).toBe('找不到摄像机 metro/cam1');
+
+    const res = await get('/api/live/cameras/metro/cam1/stream?fps=1', metroGuard);
+    expect(res.status).toBe(200);
+    await res.body!.cancel();
+    expect(edgeCalls).toBe(before + 1);
+    // The other site's camera is as unknown to the metro guard as to the depot guard the other way round.
+    expect((await get('/api/live/cameras/depot/cam1/stream?fps=1', metroGuard)).status).toBe(404);
+    expect(edgeCalls).toBe(before + 1);
+    const audit = await h.db.selectFrom('audit_log').selectAll().where('action', '=', 'camera.live_view').where('actor', '=', 'mia').execute();
+    expect(audit.map((a) => a.entity_id)).toEqual(['metro/cam1']);
+  });
+
   it('says why when the edge refuses the hub\'s key, in the user\'s language', async () => {
     const zh = await (await get('/api/live/cameras/metro/cam9/stream', USERS.operator, 'zh-CN,zh;q=0.9,en;q=0.5')).json() as { error: string; message: string };
     expect(zh).toEqual({ error: 'not_found', message: '找不到摄像机 metro/cam9' });
     const forbidden = await (await get('/api/live/cameras/metro/cam1/stream', USERS.unit1, 'zh-CN')).json() as { message: string };
     expect(forbidden.message).toBe('角色 处置队 无权执行此操作');
     const live = createLiveState({ sites: [site], clock });
-    live.applyHeartbeat({ site: 'metro', edge: 'e1', cameras: [{ id: 'cam1', status: 'ok' }], zones: [], warnings: [] });
+    live.applyHeartbeat({ site: 'metro', edge: 'e1' }, { site: 'metro', edge: 'e1', cameras: [{ id: 'cam1', status: 'ok' }], zones: [], warnings: [] });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const relay = createCameraRelay({ sites: [site], live, edges: { e1: url }, token: 'not-the-edge-token-at-all' });
     await expect(relay.frame('metro', 'cam1', new AbortController().signal)).rejects.toMatchObject({ status: 502, code: 'live_unavailable' });

@@ -57,14 +57,40 @@ describe('live routes on a real hub and NATS', () => {
     expect(cameras[0]).toMatchObject({ camera: 'plaza-east', status: 'ok', edge: 'edge-1', fps: 2, position: { x: 118, y: 34 } });
   });
 
-  it('serves snapshots from the JetStream Object Store', async () => {
+  it('keys what it shows by the subject: another site\'s edge cannot mark this camera offline', async () => {
+    // What a compromised edge of site "elsewhere" can publish: its own subjects, naming demo in the body.
+    hub.nc.publish(healthSubject('elsewhere', 'edge-x'), JSON.stringify({ site: 'demo', edge: 'edge-1', cameras: [{ id: 'plaza-east', status: 'offline' }] }));
+    const forged = { ...crowdAlarm(), kind: 'camera.offline', severity: 'critical', health: { reason: 'forged' } } as Record<string, unknown>;
+    delete forged.crowd;
+    hub.nc.publish('vigil.alarm.elsewhere.plaza-east.camera.offline', JSON.stringify(forged));
+    // A genuine heartbeat afterwards: once it is seen, the forged messages (sent earlier) were too.
+    hub.nc.publish(healthSubject('demo', 'edge-1'), JSON.stringify({ site: 'demo', edge: 'edge-1', cameras: [{ id: 'plaza-east', status: 'ok', fps: 3 }] }));
+    const cam = await until('the genuine heartbeat', async () => {
+      const { cameras } = await (await get('/api/live/cameras')).json();
+      return cameras[0]?.fps === 3 ? cameras[0] : null;
+    });
+    expect(cam).toMatchObject({ camera: 'plaza-east', status: 'ok', openAlarms: [] });
+    const { edges } = await (await get('/api/live/cameras')).json();
+    expect(edges.map((e: { site: string; edge: string }) => `${e.site}/${e.edge}`)).toEqual(['demo/edge-1']);
+  });
+
+  it('serves the snapshot of a stored alarm from the JetStream Object Store, and audits the read', async () => {
     const a = crowdAlarm();
     const ref = await putSnapshot(hub.nc, a.site, a.camera, a.id);
+    // Before its alarm is stored the object is nobody's to read, whatever its name says.
+    expect((await get(`/api/snapshots/${ref.bucket}/${ref.name}`)).status).toBe(404);
+    await hub.publish({ ...a, snapshot: ref });
+    await until('the alarm stored', async () => (await hub.store.db.selectFrom('alarms').select('id').where('id', '=', a.id).executeTakeFirst()) ?? null);
     const res = await get(`/api/snapshots/${ref.bucket}/${ref.name}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     const body = new Uint8Array(await res.arrayBuffer());
     expect([body[0], body[1]]).toEqual([0xff, 0xd8]);
+    const audit = await hub.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'snapshot.read').where('entity_id', '=', a.id).execute();
+    expect(audit.map((r) => r.actor)).toEqual(['operator']);
+    // Another object of the same camera, not the one the alarm names, is not served through it.
+    const other = await putSnapshot(hub.nc, a.site, a.camera, `${a.id}x`);
+    expect((await get(`/api/snapshots/${other.bucket}/${other.name}`)).status).toBe(404);
     expect((await get(`/api/snapshots/${ref.bucket}/demo/plaza-east/missing.jpg`)).status).toBe(404);
     expect((await get('/api/snapshots/bad%20bucket/x.jpg')).status).toBe(400);
   });

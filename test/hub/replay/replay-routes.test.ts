@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ describe('replay review API', () => {
     writeFileSync(path.join(fixtures, 'left-bag.mp4'), Buffer.alloc(2048, 1));
     writeFileSync(path.join(fixtures, 'left-bag.truth.json'), JSON.stringify({ objects: [{ id: 'bag', abandonAt: 6, removedAt: null, bbox: [150, 390, 186, 432] }] }));
     writeFileSync(path.join(fixtures, 'notes.txt'), 'not a clip');
-    hub.deps.replay = createReplayService({ clock: systemClock, logger: silentLogger, workDir: path.join(dir, 'work'), fixturesDir: fixtures, command: [process.execPath, FAKE] });
+    hub.deps.replay = createReplayService({ clock: systemClock, logger: silentLogger, workDir: path.join(dir, 'work'), fixturesDir: fixtures, command: [process.execPath, FAKE], uploadQuotaBytes: 1024 * 1024, maxQueued: 1 });
     for (const who of ['engineer', 'operator']) {
       const res = await fetch(hub.url + '/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: who, password: PASSWORD }) });
       tokens[who] = (await res.json()).token;
@@ -85,6 +85,37 @@ describe('replay review API', () => {
     expect(big.status).toBe(413);
   });
 
+  it('never replaces a clip silently, and keeps uploads under a quota', async () => {
+    const put = (name: string, body: Uint8Array<ArrayBuffer>, q = '') => call(`/api/replay/uploads?name=${name}${q}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body });
+    expect((await put('twice.mp4', new Uint8Array(1000).fill(1))).status).toBe(201);
+    const again = await put('twice.mp4', new Uint8Array(2000).fill(2));
+    expect(again.status).toBe(409);
+    expect((await again.json()).message).toMatch(/replace=true/);
+    expect((await (await call('/api/replay/clips')).json()).clips.find((c: { name: string }) => c.name === 'twice.mp4').bytes).toBe(1000);
+    expect((await put('twice.mp4', new Uint8Array(2000).fill(2), '&replace=true')).status).toBe(201);
+    // 1 MiB in all: what is there already, plus this, is over.
+    const over = await put('big.mp4', new Uint8Array(900 * 1024).fill(3));
+    expect(over.status).toBe(507);
+    const { clips } = await (await call('/api/replay/clips')).json();
+    expect(clips.map((c: { name: string }) => c.name)).not.toContain('big.mp4');
+    expect(readdirSync(hub.deps.replay!.uploadsDir).filter((f) => f.includes('.part-'))).toEqual([]);
+  });
+
+  it('keeps a bounded run queue: beyond it, a run is refused with 429', async () => {
+    process.env.FAKE_REPLAY_SLOW_MS = '3000';
+    try {
+      const start = () => call('/api/replay/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clip: 'left-bag.mp4' }) });
+      expect((await start()).status).toBe(202);
+      expect((await start()).status).toBe(202);
+      const third = await start();
+      expect(third.status).toBe(429);
+      expect((await third.json()).message).toMatch(/already waiting/);
+    } finally {
+      delete process.env.FAKE_REPLAY_SLOW_MS;
+    }
+    await until('the queue to drain', async () => (await (await call('/api/replay/runs')).json()).runs.every((r: { status: string }) => r.status === 'done' || r.status === 'failed'), 30_000);
+  });
+
   it('reports a failed run with the tool\'s message, and refuses unknown clips', async () => {
     expect((await call('/api/replay/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clip: 'nope.mp4' }) })).status).toBe(400);
     process.env.FAKE_REPLAY_FAIL = '1';
@@ -97,6 +128,21 @@ describe('replay review API', () => {
       expect(failed.error).toMatch(/cannot decode/);
     } finally {
       delete process.env.FAKE_REPLAY_FAIL;
+    }
+  });
+
+  it('shows a replay of a truncated clip as done, with its alarms and the warning', async () => {
+    process.env.FAKE_REPLAY_TRUNCATED = '1';
+    try {
+      const { run } = await (await call('/api/replay/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clip: 'left-bag.mp4' }) })).json();
+      const done = await until('run done', async () => {
+        const r = (await (await call(`/api/replay/runs/${run.id}`)).json()).run;
+        return r.status === 'done' || r.status === 'failed' ? r : null;
+      });
+      expect(done).toMatchObject({ status: 'done', error: null, alarmCount: 2 });
+      expect(done.warnings).toEqual([expect.stringMatching(/looks truncated/)]);
+    } finally {
+      delete process.env.FAKE_REPLAY_TRUNCATED;
     }
   });
 
