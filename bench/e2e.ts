@@ -49,7 +49,9 @@ function siteDoc() {
     const members = ['a', 'b', 'c', 'd', 'e'].map((m) => ({ id: `u${i}-${m}`, name: `Member ${m}` }));
     return { id: `u${i}`, name: `Unit ${i}`, members, position: { x: (i * 7) % 100, y: (i * 13) % 60 }, roster: [{ name: 'all', start: '00:00', end: '00:00', onDuty: members.slice(0, 3).map((m) => m.id), leader: members[0]!.id }] };
   });
-  return { site: { id: 'bench', name: 'E2E bench', timezone: 'UTC' }, abandoned: { enabled: false }, cameras, units };
+  // Every crowd alarm (warnings too) sends a unit, and no flood guard: what is measured is the path, not the policy.
+  const policy = { rules: [{ kind: 'crowd.density', outcome: 'dispatch' }], flood: { maxAlarms: 1000 } };
+  return { site: { id: 'bench', name: 'E2E bench', timezone: 'UTC' }, abandoned: { enabled: false }, cameras, units, policy };
 }
 
 export async function bench(ctx: BenchContext): Promise<Record<string, unknown>> {

@@ -15,7 +15,8 @@ import { createHubEvents } from '../hub/events.ts';
 import { createIncidentService } from '../hub/incidents/incident-service.ts';
 import { createIngest } from '../hub/ingest/ingest.ts';
 import { createDatabase, migrateToLatest } from '../hub/store/database.ts';
-import { createOps } from '../hub/dispatch/ops.ts';
+import { createOps } from '../hub/ops.ts';
+import { createAlarmPolicies } from '../hub/alarms/alarm-policy.ts';
 import { incidentPortFrom } from '../hub/dispatch/incident-port.ts';
 import type { DispatchOrder } from '../hub/dispatch/order.ts';
 
@@ -32,9 +33,10 @@ const site = siteSchema.parse({
 function alarm(i: number): Alarm {
   const id = newAlarmId();
   return {
-    v: 1, id, kind: 'crowd.density', state: 'raised', severity: 'warning', site: 'bench', camera: 'cam1', zone: `z${i}`, episode: id,
+    // Critical: under the default alarm policy only criticals send units without an operator.
+    v: 1, id, kind: 'crowd.density', state: 'raised', severity: 'critical', site: 'bench', camera: 'cam1', zone: `z${i}`, episode: id,
     capturedAt: new Date().toISOString(), mediaTime: null, edge: 'bench',
-    crowd: { count: 120, density: 2.4, los: 'E', method: 'detections', confidence: 0.9, trendPerMin: 0.1, etaNextThresholdS: null, level: 'warning', threshold: 2, areaM2: 50 },
+    crowd: { count: 120, density: 2.4, los: 'E', method: 'detections', confidence: 0.9, trendPerMin: 0.1, etaNextThresholdS: null, level: 'critical', threshold: 2, areaM2: 50 },
   };
 }
 
@@ -57,9 +59,11 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
     await ensureAlarmStream(await jetstreamManager(nc), { duplicateWindowMs: 60_000 });
     const events = createHubEvents();
     const incidents = createIncidentService({ db: store.db, dialect: 'sqlite', clock: systemClock, events });
-    const ops = createOps({ db: store.db, clock: systemClock, events, sites: [site], nc, incidents: incidentPortFrom(incidents), drills: { enabled: false } });
+    // One alarm per zone of one camera: the flood guard is per source, so it is opened wide here (latency, not load, is measured).
+    const policies = createAlarmPolicies([siteSchema.parse({ ...site, policy: { flood: { maxAlarms: 1000 } } })]);
+    const ops = createOps({ db: store.db, dialect: 'sqlite', clock: systemClock, events, sites: [site], nc, incidents: incidentPortFrom(incidents), policies, drills: { enabled: false }, policy: { rules: [{ kind: '*', units: 1 }] } });
     await ops.start();
-    const ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000 });
+    const ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000, policies });
     await ingest.start();
     const js = jetstream(nc);
     const unitNc = await connect({ servers: nats.url });
@@ -87,7 +91,7 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
       if (i >= 3) samples.push(at - t0); // the first few warm up the JIT and the consumer
       // Free the units for the next alarm.
       const inc = await store.db.selectFrom('incidents').select('id').where('zone', '=', a.zone!).executeTakeFirstOrThrow();
-      await ops.dispatcher.releaseIncident(inc.id, 'bench');
+      await ops.dispatch.releaseIncident(inc.id, 'bench');
     }
     sub.unsubscribe();
     await unitNc.close();

@@ -9,6 +9,8 @@ import { checkPasswordHash } from '../common/config/password-hash.ts';
 import { checkConfig, resolveFrom } from '../common/config/load.ts';
 import { createDispatchPolicy, type DispatchPolicyInput } from '../hub/dispatch/policy.ts';
 import { drillsConfigSchema } from '../hub/drills/planner.ts';
+import { notificationsConfigSchema, resolveWebhooks } from '../hub/notify/webhook-config.ts';
+import { createAlarmPolicies } from '../hub/alarms/alarm-policy.ts';
 
 /**
  * `vigil check-config <file...> [--kind site|edge|hub] [--json] [--schema-only] [--strict]`: validates any
@@ -76,6 +78,10 @@ export function checkConfigFile(file: string, kind?: ConfigKind, schemaOnly = fa
       }
       const sites = siteFiles.map((siteFile) => loadSiteConfig(siteFile));
       checkUserSites(users, sites.map((s) => ({ id: s.site.id, units: s.units.map((u) => u.id) })), file);
+      const hooks = checkConfig(notificationsConfigSchema, h.notifications ?? {}, `${file} (notifications)`).webhooks;
+      if (!schemaOnly) resolveWebhooks(h.notifications, file);
+      // Each site's alarm policy may only name webhooks this hub defines.
+      createAlarmPolicies(sites, { webhooks: new Set(hooks.map((w) => w.id)) });
       return { kind: k, summary: `hub: ${'sqlite' in h.database ? 'sqlite' : 'postgres'}, ${siteFiles.length} sites, ${h.users.length} users`, warnings };
     }
   }

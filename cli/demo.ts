@@ -8,6 +8,7 @@ import { parseCli, numberFlag } from './args.ts';
 import { ensureSystemTools } from './demo/system-tools.ts';
 import { writeDemoWorkspace } from './demo/demo-workspace.ts';
 import { supervise, type SupervisedProcess } from './demo/supervisor.ts';
+import { startPanicScript, type PanicScript } from './demo/panic-script.ts';
 import { untilSignal } from './signals.ts';
 import { NatsServer } from '../common/proc/nats-server.ts';
 import { freePort, waitForPort } from '../common/proc/free-port.ts';
@@ -61,19 +62,21 @@ export async function run(argv: string[]): Promise<number> {
   const dir = values.workdir ? path.resolve(values.workdir) : mkdtempSync(path.join(tmpdir(), 'vigil-demo-'));
 
   const natsPort = await freePort();
+  const edgeHttpPort = await freePort();
   let nats: NatsServer | null = null;
   let camera: SimCamera | null = null;
   const children: SupervisedProcess[] = [];
   const pids: Record<string, number | null> = {};
   const writePids = () => writeFileSync(path.join(dir, 'pids.json'), JSON.stringify({ ...pids, nats: nats?.pid ?? null }, null, 2));
   let shuttingDown = false;
+  let panic: PanicScript | null = null;
   let natsRestart: NodeJS.Timeout | undefined;
   try {
     const camUser = 'admin';
     const camPassword = randomBytes(9).toString('base64url');
     // The camera also plays a script of ONVIF events (motion, a digital input), so sensor alarms show too.
     camera = await startSimCamera({ video: clip.video, loop: true, user: camUser, password: camPassword, name: 'Vigil demo camera', events: DEMO_EVENTS, repeatEveryMs: 60_000 });
-    const ws = await writeDemoWorkspace({ dir, natsUrl: `nats://127.0.0.1:${natsPort}`, httpPort, camera: { host: camera.host, port: camera.port, user: camUser, password: camPassword, discoveryPort: camera.discoveryPort } });
+    const ws = await writeDemoWorkspace({ dir, natsUrl: `nats://127.0.0.1:${natsPort}`, httpPort, edgeHttpPort, camera: { host: camera.host, port: camera.port, user: camUser, password: camPassword, discoveryPort: camera.discoveryPort } });
     const server = await NatsServer.start({ port: natsPort, storeDir: path.join(dir, 'nats'), config: ws.natsAuth });
     nats = server;
     // A crashed nats-server is restarted on the same port and store, as a service manager would: at once
@@ -108,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     children.push(edge);
     writePids();
+    panic = startPanicScript({ edgeUrl: `http://127.0.0.1:${edgeHttpPort}`, sensor: 'panic-ticket-hall', token: ws.env.VIGIL_DEMO_SENSOR_TOKEN!, say });
 
     const logins = ws.logins.map((l) => `    ${l.role.padEnd(10)} ${l.name.padEnd(11)} ${l.password}`).join('\n');
     process.stdout.write(`\nVigil demo is running.\n\n  dashboard: ${hubUrl}/\n  logins:\n${logins}\n\n  camera:    ${camera.onvifUrl} (simulated ONVIF, RTSP ${camera.rtspUrl})\n  NATS:      ${server.url}\n  logs:      ${dir}/{hub,edge}.log\n\n${duration ? `Stopping after ${duration} s.` : 'Ctrl-C to stop.'}\n\n`);
@@ -122,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     }
 
     shuttingDown = true;
+    panic?.stop();
     say('shutting down: edge, then hub, then NATS');
     // The edge first, so its last alarms reach the stream; then wait until the
     // hub has consumed them all, so the summary counts every alarm raised.
@@ -137,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } finally {
     shuttingDown = true;
+    panic?.stop();
     clearTimeout(natsRestart);
     await Promise.allSettled(children.map((c) => c.stop(5_000)));
     await camera?.stop().catch((err: unknown) => say(`camera stop failed: ${(err as Error).message}`));

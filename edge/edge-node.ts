@@ -7,7 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { ALARM_SCHEMA_VERSION, type Alarm } from '../common/alarm.ts';
 import type { LoadedEdgeConfig } from '../common/config/edge.ts';
 import { natsConnectOptions } from '../common/config/nats.ts';
-import { resolveFrom } from '../common/config/load.ts';
+import { readSecret, resolveFrom } from '../common/config/load.ts';
 import { errorMessage } from '../common/errors.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
@@ -17,6 +17,7 @@ import { cameraSourceFor } from './camera-sources.ts';
 import { createFrameDecoder } from './decode/ffmpeg-decoder.ts';
 import { createDetectorPool, type DetectorPool } from './detect/detector-pool.ts';
 import { createEdgeMetrics } from './edge-metrics.ts';
+import { createLiveView } from './live/live-view.ts';
 import { discoverCameras } from './onvif/onvif-discovery.ts';
 import { createOnvifEventWatcher, type OnvifEventWatcher } from './onvif/onvif-event-watcher.ts';
 import { createEdgePipeline, type EdgePipeline, type PipelineMetrics } from './pipeline/edge-pipeline.ts';
@@ -127,6 +128,9 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
       .catch((err) => log.warn('onvif discovery failed', { error: err }));
   }
 
+  // The live view shows what the detector has just analysed, blurred as the site asks.
+  const liveView = createLiveView({ cameras: cameras.map((c) => c.id), blurPersons: site.site.blurPersons, token: readSecret(e.http.liveToken, 'edge.http.liveToken', file) ?? null, maxFps: e.http.liveMaxFps, logger: log.child({ part: 'live-view' }) });
+
   let detector: DetectorPool | null = null;
   let pipeline: EdgePipeline | null = null;
   if (cameras.length) {
@@ -144,7 +148,10 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
       site: siteId, edgeId: e.id, cameras: pipelineCameras, detector, sink: accepted, mode: 'live',
       batcher: { maxBatch: e.detect.maxBatch, maxWaitMs: e.detect.maxWaitMs, maxAgeMs: e.detect.maxAgeMs },
       abandoned: site.abandoned, logger: log.child({ part: 'pipeline' }),
-      onResult: (camera, _result, crowd) => { if (crowd.length) zoneLatest.set(camera, crowd); },
+      onResult: (camera, result, crowd) => {
+        if (crowd.length) zoneLatest.set(camera, crowd);
+        liveView.offer(camera, result);
+      },
     });
     pipeline.start();
   }
@@ -166,6 +173,7 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     const o = sink.stats().outbox;
     return c.json({ edge: e.id, site: siteId, link, outbox: o.depth, checks: { 'edge.disk': { ...o.disk, warning: o.diskWarning } }, cameras: pipeline?.metrics().cameras ?? [], discovery });
   });
+  app.route('/', liveView.routes);
   const webhookSensors = site.sensors.filter((s) => s.via === 'webhook');
   if (webhookSensors.length) {
     app.route('/', createSensorWebhook({ site: siteId, sensors: webhookSensors, tokens: readSensorTokens(webhookSensors, siteFile), onAlarm: sendOutput, logger: log.child({ part: 'webhook' }), mapper }));
@@ -220,6 +228,8 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
         if (natsSensors) await (natsSensors as NatsSensorIngest).close().catch((err: unknown) => log.warn('nats sensors stop failed', { error: errorMessage(err) }));
         await pipeline?.stop();
         (heartbeat as Heartbeat | null)?.stop();
+        // Live views stream until closed: end them so that close() returns.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await detector?.close();
         // Give the publisher a short while to drain; what is left stays in the outbox for next time.

@@ -1,10 +1,11 @@
+import type { Dispatch } from './dispatch/dispatch-store.ts';
+import type { OpsWarning } from './dispatch/publisher.ts';
+import type { FloodSummary } from './alarms/flood-guard.ts';
+
 /**
- * The hub's in-process change feed: the SSE stream, the dispatcher and the
- * metrics all listen here. Events are emitted after the change has committed.
- * The union is open: hub-ops adds dispatch.*, unit.*, report.*, drill.* and
- * warning.* events by extending HubEventMap through declaration merging:
- *
- *   declare module '../events.ts' { interface HubEventMap { 'dispatch.sent': {...} } }
+ * The hub's in-process change feed: the SSE stream, the dispatch service, the
+ * metrics and the notifier all listen here. Events are emitted after the
+ * change has committed. Every event the hub emits is listed in HubEventMap.
  */
 export interface IncidentSummary {
   id: string;
@@ -15,12 +16,46 @@ export interface IncidentSummary {
   severity: string;
   alarmCount: number;
   escalationLevel: number;
+  /** the alarm policy's outcome: incident, or dispatch (units go by themselves) */
+  outcome: 'incident' | 'dispatch';
+  /** whose board: operator or engineer */
+  assignedRole: 'operator' | 'engineer';
+  /** null while only "alarm raised"; I–IV once the plan is activated */
+  planLevel: string | null;
+  acknowledged: boolean;
 }
 
+export type IncidentChange = 'alarm' | 'escalated' | 'cleared' | 'transition' | 'activated' | 'acknowledged' | 'all_cleared' | 'unacknowledged';
+
 export interface HubEventMap {
-  'alarm.ingested': { id: string; site: string; camera: string; zone: string | null; kind: string; state: string; severity: string; capturedAtMs: number; incidentId: string | null };
+  'alarm.ingested': {
+    id: string; site: string; camera: string; zone: string | null; kind: string; state: string; severity: string; capturedAtMs: number; incidentId: string | null;
+    /** feed, incident or dispatch */
+    outcome: string;
+    /** flood, shelved or out_of_service: stored, not shown one by one */
+    suppressed: string | null;
+  };
+  /** the flood guard's summary of a source that goes over its limit (instead of many alarms) */
+  'alarm.flood': FloodSummary;
+  /** alarms acknowledged, one or all of an incident's */
+  'alarm.acknowledged': { ids: string[]; incidentId: string | null; actor: string; site: string };
+  /** a source shelved, returned from the shelf (by hand or at its time), put out of service or returned to it */
+  'suppression.changed': { id: string; type: string; site: string; source: string; kind: string | null; state: 'active' | 'ended'; untilMs: number | null; actor: string };
   'incident.created': { incident: IncidentSummary; alarmId: string };
-  'incident.updated': { incident: IncidentSummary; change: 'alarm' | 'escalated' | 'cleared' | 'transition'; alarmId?: string; from?: string; to?: string; actor?: string };
+  'incident.updated': { incident: IncidentSummary; change: IncidentChange; alarmId?: string; from?: string; to?: string; actor?: string; level?: string };
+  'dispatch.sent': { dispatch: Dispatch; rank: number; reason: 'auto' | 'manual' | 'escalation' | 'top_up' };
+  'dispatch.updated': { dispatch: Dispatch; from: string };
+  'dispatch.not_responding': { dispatch: Dispatch; replacedBy: string | null };
+  'unit.updated': { unit: string; site: string; status: string };
+  'report.submitted': { incidentId: string; kind: string; late: boolean };
+  /**
+   * Drill traffic never travels as dispatch.* with a unit route, because unit
+   * logins see their own unit's events on the stream and a drill must stay
+   * unannounced; it goes out as drill.* to command roles only.
+   */
+  'drill.updated': { drillId: string; unit: string; state: string };
+  'warning.raised': OpsWarning;
+  'notification.updated': { id: string; webhook: string; event: string; site: string; state: string; attempts: number };
 }
 
 export type HubEventType = keyof HubEventMap & string;

@@ -18,18 +18,25 @@ import { createIncidentService } from './incidents/incident-service.ts';
 import { createIngest, type Ingest } from './ingest/ingest.ts';
 import { createHubMetrics } from './metrics.ts';
 import { createDatabase, migrateToLatest, type HubDatabase } from './store/database.ts';
-import { createOps } from './dispatch/ops.ts';
+import { createOps } from './ops.ts';
 import { incidentPortFrom } from './dispatch/incident-port.ts';
 import { createDispatchPolicy } from './dispatch/policy.ts';
 import { drillsConfigSchema } from './drills/planner.ts';
-import { checkConfig, resolveFrom } from '../common/config/load.ts';
+import { checkConfig, readSecret, resolveFrom } from '../common/config/load.ts';
+import { createAlarmPolicies } from './alarms/alarm-policy.ts';
+import { resolveWebhooks } from './notify/webhook-config.ts';
+import { createLiveState } from './live/live-state.ts';
+import { startLiveFeed } from './live/live-feed.ts';
+import { createCameraRelay } from './live/camera-relay.ts';
+import { createReplayService } from './replay/replay-service.ts';
+import { tmpdir } from 'node:os';
 import { ensureSnapshotBucket, setSnapshotMaxAge } from '../common/transport/alarm-stream.ts';
 import { createRetention } from './retention/retention.ts';
-import { limiterFor, sessionsFor } from './api/sessions.ts';
-
-const DAY_MS = 24 * 3600 * 1000;
+import { withSessionParts } from './api/sessions.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
 import { hubHealth } from './health-report.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * Optional parts that plug into the hub process. A plugin starts after
@@ -78,6 +85,9 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   // hub.yaml's schema only checks that these are objects; the full checks name the file and field, before anything starts.
   const dispatchPolicy = createDispatchPolicy(config.dispatch ?? {}, `${configFile} (dispatch)`);
   const { enabled: drillsEnabled, ...drillRules } = checkConfig(drillsConfigSchema, config.drills ?? {}, `${configFile} (drills)`);
+  const webhooks = resolveWebhooks(config.notifications, configFile);
+  const policies = createAlarmPolicies(sites, { webhooks: new Set(webhooks.map((w) => w.id)) });
+  const liveToken = readSecret(config.liveView.token, 'liveView.token', configFile) ?? null;
 
   const store: HubDatabase = createDatabase(settings.database);
   const cleanups: (() => Promise<void>)[] = [async () => { await store.destroy(); }];
@@ -110,13 +120,31 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     const incidents = createIncidentService({ db: store.db, dialect: store.dialect, clock, events });
     const ingest = createIngest({
       nc, db: store.db, dialect: store.dialect, events, clock, logger,
-      correlationWindowMs: config.correlationWindowS * 1000,
+      correlationWindowMs: config.correlationWindowS * 1000, policies,
       durable: config.ingest.durable, maxBatch: config.ingest.maxBatch, maxDeliver: config.ingest.maxDeliver,
       ackWait: { floorMs: config.ingest.ackWaitFloorS * 1000, k: config.ingest.ackWaitK },
       metrics: metrics.ingest,
     });
     const users = createUserDirectory(settings.users, sites);
-    const deps: HubDeps = {
+
+    // Every service, built once, before the API: routes never build one on first use.
+    // hub-ops: units (seeded from the site files), dispatch, plan, alarm handling, reports, overdue warnings, drills, notifications.
+    const ops = createOps({
+      db: store.db, dialect: store.dialect, clock, events, sites, incidents: incidentPortFrom(incidents), nc, logger: logger.child({ component: 'ops' }),
+      policy: dispatchPolicy, policies, webhooks,
+      drills: { enabled: drillsEnabled, ...drillRules },
+    });
+    await ops.start();
+    cleanups.push(() => ops.stop());
+    const live = createLiveState({ sites, clock });
+    const feed = startLiveFeed(nc, live, logger.child({ component: 'live' }));
+    cleanups.push(async () => feed.stop());
+    const cameras = createCameraRelay({ sites, live, edges: config.liveView.edges, token: liveToken, logger: logger.child({ component: 'live-view' }) });
+    const replay = createReplayService({ clock, logger: logger.child({ component: 'replay' }), workDir: path.join(tmpdir(), `vigil-replay-${process.pid}`) });
+    cleanups.push(async () => { replay.stop(); });
+
+    // The session store and the login limiter (both in the store) come with the rest: nothing is built on first use.
+    const deps: HubDeps = withSessionParts({
       db: store.db,
       dialect: store.dialect,
       events,
@@ -136,26 +164,17 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       siteFiles: Object.fromEntries(sites.map((s, i) => [s.site.id, settings.siteFiles[i]!])),
       metrics: () => metrics.render(),
       health: () => hubHealth(store, nc, ingest, link, logger),
-    };
+      ops, live, cameras, replay,
+    });
 
     const routes: RouteModule[] = [];
-    // hub-ops: units (seeded from the site files), dispatch, reports, overdue warnings, drills.
-    const ops = createOps({
-      db: store.db, clock, events, sites, incidents: incidentPortFrom(incidents), nc, logger: logger.child({ component: 'ops' }),
-      policy: dispatchPolicy,
-      drills: { enabled: drillsEnabled, ...drillRules },
-    });
-    await ops.start();
-    cleanups.push(() => ops.stop());
-    deps.ops = ops;
-    cleanups.push(async () => { deps.replay?.stop(); });
 
     // Retention: old alarms, dead letters and audit (exported first), expired sessions and login limits.
     const r = config.retention;
     const retention = createRetention({
       db: store.db, clock, logger: logger.child({ component: 'retention' }),
       policy: { alarmsMs: r.alarmsDays * DAY_MS, deadLettersMs: r.deadLettersDays * DAY_MS, auditMs: r.auditDays * DAY_MS, exportDir: resolveFrom(configFile, r.exportDir), intervalMs: r.intervalS * 1000 },
-      sweep: async () => (await sessionsFor(deps).sweep(clock.now())) + (await limiterFor(deps).sweep()),
+      sweep: async () => (await deps.sessions.sweep(clock.now())) + (await deps.logins.sweep()),
     });
     retention.start();
     cleanups.push(() => retention.stop());

@@ -12,6 +12,8 @@ command -v nats-server >/dev/null || need+=(nats-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/rtsp-server-perl ] || need+=(rtsp-server-perl)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+# Chinese glyphs for the zh-CN dashboard test's screenshots (small; Noto CJK is 90 MB).
+fc-list 2>/dev/null | grep -qi 'WenQuanYi\|Noto Sans CJK' || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "prepare: installing ${need[*]}" >&2
   sudo_ apt-get update -qq

@@ -13,6 +13,7 @@ import { createUserDirectory } from '../../hub/auth/user-directory.ts';
 import { createHubEvents } from '../../hub/events.ts';
 import { createIncidentService } from '../../hub/incidents/incident-service.ts';
 import { createDatabase, migrateToLatest } from '../../hub/store/database.ts';
+import { withSessionParts } from '../../hub/api/sessions.ts';
 
 /**
  * The login path under attack, on a real hub API over loopback HTTP with real
@@ -62,14 +63,14 @@ export async function loginFlood(o: { guesses?: number; flood?: number; logins?:
     const directory = createUserDirectory(USERS.map((name) => ({ name, role: 'operator' as const, passwordHash: hash })), []);
     const checks = { n: 0 };
     const events = createHubEvents();
-    const deps: HubDeps = {
+    const deps: HubDeps = withSessionParts({
       db: store.db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger,
       config: { corsOrigins: [], jwtSecret: 'bench-secret-that-is-long-enough-0123456789', tokenTtlS: 900, bodyLimitBytes: 65536, ...(o.logins ? { logins: o.logins } : {}) },
       sites: [],
       auth: { login: (n, p) => { checks.n++; return directory.login(n, p); }, current: (n) => directory.current(n) },
       incidents: createIncidentService({ db: store.db, dialect: 'sqlite', clock: systemClock, events }),
       health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'none' } }),
-    };
+    });
     const app = createHubApp(deps);
     server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
     const port = (server.address() as AddressInfo).port;

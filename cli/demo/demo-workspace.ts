@@ -32,6 +32,8 @@ export async function writeDemoWorkspace(opts: {
   dir: string;
   natsUrl: string;
   httpPort: number;
+  /** the edge's HTTP port (metrics, sensor webhook, live view): the hub relays the live view from it; 0 picks any (no live view) */
+  edgeHttpPort?: number;
   camera: { host: string; port: number; user: string; password: string; discoveryPort?: number };
 }): Promise<DemoWorkspace> {
   const { dir } = opts;
@@ -69,6 +71,8 @@ export async function writeDemoWorkspace(opts: {
     correlationWindowS: 120,
     cors: { origins: [`http://127.0.0.1:${opts.httpPort}`, `http://localhost:${opts.httpPort}`] },
     jwt: { secret: { env: 'VIGIL_DEMO_JWT_SECRET' } },
+    // The cameras' live view comes from the edge, relayed by the hub behind its logins.
+    ...(opts.edgeHttpPort ? { liveView: { token: { env: 'VIGIL_DEMO_LIVE_TOKEN' }, edges: { [edgeId]: `http://127.0.0.1:${opts.edgeHttpPort}` } } } : {}),
   }));
 
   const edgeFile = path.join(dir, 'edge.yaml');
@@ -78,7 +82,7 @@ export async function writeDemoWorkspace(opts: {
       site: siteFile,
       workers: 2,
       detect: { fps: 2 },
-      http: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: opts.edgeHttpPort ?? 0, ...(opts.edgeHttpPort ? { liveToken: { env: 'VIGIL_DEMO_LIVE_TOKEN' } } : {}) },
       outbox: { path: path.join(dir, 'edge-outbox.db') },
       heartbeatMs: 2000,
       discovery: { enabled: true, addresses: [`${opts.camera.host}:${opts.camera.discoveryPort ?? 3702}`], timeoutMs: 2000 },
@@ -94,6 +98,7 @@ export async function writeDemoWorkspace(opts: {
     VIGIL_DEMO_EDGE_NATS_PASSWORD: edgeNats.password,
     VIGIL_DEMO_JWT_SECRET: secret(32),
     VIGIL_DEMO_SENSOR_TOKEN: secret(16),
+    VIGIL_DEMO_LIVE_TOKEN: secret(24),
   };
   return { dir, siteFile, hubFile, edgeFile, natsAuth, logins, hubDb, env };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { token } from '../alarm.ts';
 import { natsConfigSchema } from './nats.ts';
+import { secretSchema } from './secret.ts';
 import { loadConfigFile, resolveFrom } from './load.ts';
 import { loadSiteConfig, type SiteConfig } from './site.ts';
 
@@ -33,8 +34,15 @@ export const edgeConfigSchema = z.object({
       maxAgeMs: z.number().int().positive().default(2_000),
       minScore: z.number().min(0).max(1).default(0.2),
     }).strict().prefault({}),
-    /** metrics and the sensor webhook */
-    http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).strict().prefault({}),
+    /** metrics, the sensor webhook and the cameras' live view */
+    http: z.object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(9464),
+      /** the hub's key to the live view (GET /cameras/:id/live.mjpg); without it the live view is off */
+      liveToken: secretSchema.optional(),
+      /** @default 2 (1–2 fps: enough to see, cheap to send) */
+      liveMaxFps: z.number().positive().max(2).default(2),
+    }).strict().prefault({}),
     outbox: z.object({
       /** SQLite file of the durable outbox */
       path: z.string().default('data/outbox.db'),

@@ -117,6 +117,15 @@ export const hubConfigSchema = z.object({
   dispatch: z.record(z.string(), z.unknown()).optional(),
   /** hub-ops drill rules; checked in full by hub/drills/planner.ts at start-up */
   drills: z.record(z.string(), z.unknown()).optional(),
+  /** outbound webhooks; checked in full by hub/notify/webhook-config.ts at start-up */
+  notifications: z.record(z.string(), z.unknown()).optional(),
+  /** the cameras' live view, relayed from the edges: the edges' key and where each edge's HTTP server is */
+  liveView: z.object({
+    /** the same secret as each edge's http.liveToken */
+    token: secretSchema.optional(),
+    /** edge id → its HTTP base URL; the hub fetches live pictures from these addresses only */
+    edges: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.url({ protocol: /^https?$/ })).default({}),
+  }).strict().prefault({}),
 }).strict().superRefine((c, ctx) => {
   const seen = new Set<string>();
   c.users.forEach((u, i) => {

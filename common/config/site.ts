@@ -3,6 +3,8 @@ import { token } from '../alarm.ts';
 import { secretSchema } from './secret.ts';
 import { zoneSchema, abandonedSchema } from './zone.ts';
 import { loadConfigFile } from './load.ts';
+import { alarmPolicySchema } from './alarm-policy.ts';
+import { localNames } from './local-names.ts';
 
 const mapPoint = z.object({ x: z.number(), y: z.number(), lat: z.number().min(-90).max(90).optional(), lon: z.number().min(-180).max(180).optional() }).strict();
 
@@ -32,6 +34,7 @@ export const healthSchema = z.object({
 export const cameraSchema = z.object({
   id: token,
   name: z.string().optional(),
+  names: localNames,
   source: cameraSourceSchema,
   /** where the camera stands on the site map */
   position: mapPoint.optional(),
@@ -48,6 +51,7 @@ export const sensorSchema = z.object({
   id: token,
   type: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
   name: z.string().optional(),
+  names: localNames,
   zone: z.string().optional(),
   position: mapPoint.optional(),
   via: z.enum(['webhook', 'nats', 'onvif']),
@@ -68,6 +72,7 @@ const shiftSchema = z.object({
 export const unitSchema = z.object({
   id: token,
   name: z.string().min(1),
+  names: localNames,
   members: z.array(z.object({ id: z.string().min(1), name: z.string().min(1), role: z.string().optional() }).strict()),
   roster: z.array(shiftSchema).default([]),
   equipment: z.array(z.string()).default([]),
@@ -79,7 +84,9 @@ export const siteSchema = z.object({
   site: z.object({
     id: token,
     name: z.string().min(1),
-    timezone: z.string().default('UTC'),
+    names: localNames,
+    /** IANA zone: rosters, drills, report times and the dashboard's clocks are in it */
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('UTC'),
     map: z.object({
       /** plan image, relative to this file */
       image: z.string().optional(),
@@ -100,6 +107,8 @@ export const siteSchema = z.object({
   cameras: z.array(cameraSchema).default([]),
   sensors: z.array(sensorSchema).default([]),
   units: z.array(unitSchema).default([]),
+  /** hub: which alarms open incidents, dispatch, activate the plan, escalate and notify (common/config/alarm-policy.ts) */
+  policy: alarmPolicySchema.prefault({}),
 }).strict().superRefine((s, ctx) => {
   const seen = new Set<string>();
   s.cameras.forEach((c, i) => {
@@ -112,6 +121,16 @@ export const siteSchema = z.object({
     });
   });
 });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    // RangeError: not a zone this runtime knows
+    return false;
+  }
+}
 
 export type SiteConfig = z.infer<typeof siteSchema>;
 export type CameraConfig = z.infer<typeof cameraSchema>;

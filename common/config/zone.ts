@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { token } from '../alarm.ts';
+import { localNames } from './local-names.ts';
 
 const point = z.tuple([z.number(), z.number()]);
 export const polygonSchema = z.array(point).min(3, 'a polygon needs at least 3 points');
@@ -37,6 +38,7 @@ export const abandonedSchema = z.object({
 export const zoneSchema = z.object({
   id: token,
   name: z.string().optional(),
+  names: localNames,
   /** polygon in the camera's source-pixel coordinates */
   polygon: polygonSchema,
   /** real floor area in m² */

@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
-import { HTTPException } from 'hono/http-exception';
-import { StoreError, TransitionError, ValidationError, errorMessage } from '../../common/errors.ts';
-import { NotFoundError } from '../store/not-found.ts';
+import { StoreError, ValidationError, errorMessage } from '../../common/errors.ts';
+import { parseAcceptLanguage, pickLocale, translator } from '../i18n/catalogue.ts';
 import type { HubEnv } from './auth.ts';
+import { errorResponse, internalError } from './error-response.ts';
 import { sessionGate } from './sessions.ts';
 import type { HubDeps } from './deps.ts';
 import { registerRoutes, type RouteModule } from './routes/index.ts';
@@ -32,15 +32,20 @@ export function createHubApp(deps: HubDeps, options: HubAppOptions = {}): Hono<H
   const app = new Hono<HubEnv>();
 
   app.use('*', secureHeaders());
+  // The language of messages: `?lang=` (links, prints), else Accept-Language (the dashboard sends the user's choice), else English.
+  app.use('*', async function chooseLocale(c, next) {
+    c.set('locale', pickLocale(c.req.query('lang'), parseAcceptLanguage(c.req.header('accept-language')), 'en'));
+    await next();
+  });
   app.use('*', cors({
     origin: (origin) => (origins.has(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Accept-Language'],
     maxAge: 600,
   }));
   const limitBody = bodyLimit({
     maxSize: config.bodyLimitBytes,
-    onError: (c) => c.json({ error: 'payload_too_large', message: `request body exceeds ${config.bodyLimitBytes} bytes` }, 413),
+    onError: (c) => c.json({ error: 'payload_too_large', message: translator(c.get('locale') ?? 'en').t('error.payload_too_large', { limit: String(config.bodyLimitBytes) }) }, 413),
   });
   // Routes listed in LARGE_BODY_PATHS (video uploads) apply their own, larger bodyLimit.
   app.use('*', async function limitRequestBody(c, next) {
@@ -55,23 +60,19 @@ export function createHubApp(deps: HubDeps, options: HubAppOptions = {}): Hono<H
   registerRoutes(app, deps);
   for (const register of options.extraRoutes ?? []) register(app, deps);
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => {
+    const lang = c.get('locale') ?? 'en';
+    return c.json({ error: 'not_found', message: lang === 'en' ? `no route ${c.req.method} ${c.req.path}` : translator(lang).t('error.no_route', { method: c.req.method, path: c.req.path }) }, 404);
+  });
   app.onError((err, c) => {
-    if (err instanceof ValidationError) return c.json({ error: 'validation', field: err.field, message: err.message }, 400);
-    if (err instanceof TransitionError) return c.json({ error: 'transition', from: err.from, to: err.to, message: err.message }, 409);
-    if (err instanceof NotFoundError) return c.json({ error: 'not_found', message: err.message }, 404);
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      const code = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 413 ? 'payload_too_large' : 'http_error';
-      return c.json({ error: code, message: err.message }, status);
-    }
-    if (err instanceof StoreError && err.code === 'STORE_CONFLICT') return c.json({ error: 'conflict', message: err.message }, 409);
-    if (err instanceof StoreError) {
-      logger.error('store error in API', { path: c.req.path, err });
-      return c.json({ error: 'unavailable', message: 'the store is unavailable; try again' }, 503);
+    const locale = c.get('locale') ?? 'en';
+    const known = errorResponse(err, locale);
+    if (known) {
+      if (err instanceof StoreError && err.code !== 'STORE_CONFLICT') logger.error('store error in API', { path: c.req.path, err });
+      return c.json(known.body, known.status as 400);
     }
     logger.error('unhandled API error', { path: c.req.path, method: c.req.method, err: errorMessage(err) });
-    return c.json({ error: 'internal', message: 'internal error' }, 500);
+    return c.json(internalError(locale), 500);
   });
   return app;
 }

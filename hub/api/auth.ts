@@ -1,12 +1,15 @@
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { sign, verify } from 'hono/jwt';
-import { ROLES, ROLE_MATRIX, type Permission, type Role } from './roles.ts';
+import { ROLES, ROLE_MATRIX, roleHas, type Permission, type Role } from './roles.ts';
 import type { ApiUser } from './deps.ts';
+import type { Locale } from '../../common/locale.ts';
+import { unauthorized } from '../service-errors.ts';
 
 export { ROLES, ROLE_MATRIX, type Role, type Permission };
 
-export type HubEnv = { Variables: { user: ApiUser } };
+/** `locale`: the language of this request's messages (the user's choice, sent as Accept-Language, or `?lang=`). */
+export type HubEnv = { Variables: { user: ApiUser; locale: Locale } };
 
 /** The algorithm is fixed on both sides: a token naming another `alg` is refused. */
 const ALG = 'HS256' as const;
@@ -40,28 +43,28 @@ export async function verifyToken(token: string, secret: string, nowMs: number):
   try {
     payload = (await verify(token, secret, { alg: ALG, exp: false, iat: false, nbf: false })) as Record<string, unknown>;
   } catch (err) {
-    throw new HTTPException(401, { message: 'invalid or expired token', cause: err });
+    throw unauthorized('invalid or expired token', 'error.token_invalid', { cause: err });
   }
   const now = Math.floor(nowMs / 1000);
-  if (typeof payload.exp !== 'number') throw new HTTPException(401, { message: 'invalid token claims: no exp' });
-  if (payload.exp <= now) throw new HTTPException(401, { message: 'invalid or expired token' });
+  if (typeof payload.exp !== 'number') throw unauthorized('invalid token claims: no exp', 'error.token_claims');
+  if (payload.exp <= now) throw unauthorized('invalid or expired token', 'error.token_invalid');
   // A minute of leeway for replicas whose clocks differ slightly.
-  if (typeof payload.iat === 'number' && payload.iat > now + 60) throw new HTTPException(401, { message: 'invalid token claims: issued in the future' });
-  if (typeof payload.nbf === 'number' && payload.nbf > now + 60) throw new HTTPException(401, { message: 'token not yet valid' });
+  if (typeof payload.iat === 'number' && payload.iat > now + 60) throw unauthorized('invalid token claims: issued in the future', 'error.token_claims');
+  if (typeof payload.nbf === 'number' && payload.nbf > now + 60) throw unauthorized('token not yet valid', 'error.token_claims');
   const role = payload.role as Role;
-  if (typeof payload.sub !== 'string' || !ROLES.includes(role)) throw new HTTPException(401, { message: 'invalid token claims' });
-  if (typeof payload.sid !== 'string' || !payload.sid) throw new HTTPException(401, { message: 'invalid token claims: no session' });
+  if (typeof payload.sub !== 'string' || !ROLES.includes(role)) throw unauthorized('invalid token claims', 'error.token_claims');
+  if (typeof payload.sid !== 'string' || !payload.sid) throw unauthorized('invalid token claims: no session', 'error.token_claims');
   const sites = Array.isArray(payload.sites) && payload.sites.every((x) => typeof x === 'string') ? (payload.sites as string[]) : undefined;
   return { sub: payload.sub, sid: payload.sid, role, ...(typeof payload.unit === 'string' ? { unit: payload.unit } : {}), ...(sites ? { sites } : {}), iat: Number(payload.iat ?? now), exp: payload.exp };
 }
 
-/** Lets the request through when the login's role is listed (admin always is). */
-export function requireRole(...roles: Role[]): MiddlewareHandler<HubEnv> {
+/** Lets the request through when the login's role is listed (admin always is). Routes use can(): one role matrix. */
+function requireRole(...roles: Role[]): MiddlewareHandler<HubEnv> {
   for (const r of roles) if (!ROLES.includes(r)) throw new Error(`requireRole: unknown role ${r}`);
   const allowed = new Set<Role>([...roles, 'admin']);
   return async function checkRole(c, next) {
     const user = c.get('user');
-    if (!user) throw new HTTPException(401, { message: 'login required' });
+    if (!user) throw unauthorized('login required', 'error.login_required');
     if (!allowed.has(user.role)) throw new HTTPException(403, { message: `role ${user.role} may not do this (needs ${[...allowed].join(' or ')})` });
     await next();
   };
@@ -72,5 +75,5 @@ export function can(permission: Permission): MiddlewareHandler<HubEnv> {
 }
 
 export function hasPermission(user: ApiUser, permission: Permission): boolean {
-  return user.role === 'admin' || (ROLE_MATRIX[permission] as readonly Role[]).includes(user.role);
+  return roleHas(user.role, permission);
 }

@@ -7,6 +7,21 @@ import type { SiteConfig } from '../../common/config/site.ts';
 import type { Database } from '../store/schema.ts';
 import type { HubEvents } from '../events.ts';
 import type { IncidentService } from '../incidents/incident-service.ts';
+import type { AlarmPolicies } from '../alarms/alarm-policy.ts';
+import type { AlarmHandling } from '../alarms/alarm-handling.ts';
+import type { SuppressionService } from '../alarms/suppression-service.ts';
+import type { UnitService } from '../units/unit-service.ts';
+import type { DispatchService } from '../dispatch/dispatch-service.ts';
+import type { ReportService } from '../reports/report-service.ts';
+import type { OverdueWatcher } from '../reports/overdue.ts';
+import type { DrillScheduler } from '../drills/drill-scheduler.ts';
+import type { PlanService } from '../plan/plan-service.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import type { LiveState } from '../live/live-state.ts';
+import type { CameraRelay } from '../live/camera-relay.ts';
+import type { ReplayService } from '../replay/replay-service.ts';
+import type { SessionStore } from '../auth/session-store.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import type { Role } from './roles.ts';
 
 /** What the API needs from its host. Node-only things (scrypt, prom-client, sockets) come in here, so hub/api also runs on Deno. */
@@ -66,13 +81,25 @@ export interface HealthReport {
   ingest?: { running: boolean; ackWaitMs?: number; processed?: number; deadLettered?: number };
 }
 
-/**
- * Services added by hub-ops (units, dispatch, reports, drills). They extend this
- * interface by declaration merging: `declare module '../api/deps.ts' { interface OpsServices { units: … } }`.
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface OpsServices {}
+/** The hub's operations, built once by hub/ops.ts (createOps) and started before the API serves. */
+export interface OpsServices {
+  policies: AlarmPolicies;
+  units: UnitService;
+  dispatch: DispatchService;
+  reports: ReportService;
+  overdue: OverdueWatcher;
+  drills: DrillScheduler;
+  plan: PlanService;
+  alarms: AlarmHandling;
+  suppressions: SuppressionService;
+  notifier: Notifier;
+}
 
+/**
+ * Everything the routes use, built once by the host (hub-node.ts, or a test)
+ * before the app is created. Routes never build or replace a service; a part
+ * a host leaves out (a bare API under test, a hub without NATS) answers 503.
+ */
 export interface HubDeps {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
@@ -87,11 +114,23 @@ export interface HubDeps {
   /** Prometheus exposition text; absent where no registry is wired (e.g. some tests) */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   nc?: NatsConnection;
-  ops?: Partial<OpsServices>;
+  ops?: OpsServices;
+  /** logins, their refresh tokens and stream tickets, in the store (built with the rest: hub/api/sessions.ts withSessionParts) */
+  sessions: SessionStore;
+  /** login attempts by name and client address, in the store so that replicas share them */
+  logins: LoginLimiter;
   /**
    * The client's address for login limits. Runtime-specific (hub-node reads the
    * socket); without it the address comes from the Node server's socket when
    * there is one, else it is unknown and only names are limited.
    */
   clientAddress?: (c: Context) => string | null;
+  /** where each site config was loaded from, by site id: plan images are relative to it */
+  siteFiles?: Readonly<Record<string, string>>;
+  /** the dashboard's live state (camera health, zone densities), fed from NATS */
+  live?: LiveState;
+  /** the edges' camera live views, relayed */
+  cameras?: CameraRelay;
+  /** engineers' replay runner */
+  replay?: ReplayService;
 }

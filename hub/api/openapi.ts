@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ROLE_MATRIX, TRANSITION_PERMISSION } from './roles.ts';
 import { loginBody, logoutBody, refreshBody } from './routes/auth.ts';
 import { alarmQuery } from './routes/alarms.ts';
-import { incidentQuery, noteBody, transitionBody } from './routes/incidents.ts';
+import { activateBody, ackBody, incidentQuery, noteBody, transitionBody } from './routes/incidents.ts';
+import { serviceBody, shelveBody } from './routes/suppressions.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
 
@@ -52,7 +53,7 @@ export function openApiDocument(extraPaths: Record<string, unknown> = {}): Recor
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   return {
     openapi: '3.0.3',
-    info: { title: 'Vigil hub API', version: '1', description: 'Alarms, incidents and live changes. Log in with POST /api/login, then send `Authorization: Bearer <token>` (a short-lived access token, renewed with POST /api/token/refresh). Every request is checked against the user as configured now and against their site scope. The SSE stream takes a one-use `?ticket=` from POST /api/stream/ticket instead of a header.' },
+    info: { title: 'Vigil hub API', version: '1', description: 'Alarms, incidents and live changes. Log in with POST /api/login, then send `Authorization: Bearer <token>` (a short-lived access token, renewed with POST /api/token/refresh). Every request is checked against the user as configured now and against their site scope. The SSE stream takes a one-use `?ticket=` from POST /api/stream/ticket instead of a header. Error messages follow `?lang=` or Accept-Language (zh-CN or en); the `error` code is the same in both.' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
       schemas: {
@@ -81,6 +82,14 @@ export function openApiDocument(extraPaths: Record<string, unknown> = {}): Recor
         },
       },
       '/api/incidents/{id}/notes': { post: { summary: `Add a note to the audit trail. ${roles('incidents.field')}`, parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: schema(noteBody) } } }, ...secured, responses: { ...secured.responses, 201: json('ok'), 400: err('bad body'), 404: err('no such incident') } } },
+      '/api/incidents/{id}/plan': { post: { summary: `Activate the emergency plan for an incident with a level (I–IV) and a note; the plan's clocks (on scene 30 min, reports 1 h and 2 h) start now. Activating again changes the level only. Audited. ${roles('plan.activate')}`, parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: schema(activateBody) } } }, ...secured, responses: { ...secured.responses, 200: json('{ incident }'), 400: err('bad level'), 409: err('the incident is finished') } } },
+      '/api/incidents/{id}/ack': { post: { summary: `Acknowledge an incident and every alarm of it (stops its escalation; an open incident becomes acknowledged). ${roles('alarms.ack')}`, parameters: [idParam], requestBody: { content: { 'application/json': { schema: schema(ackBody) } } }, ...secured, responses: { ...secured.responses, 200: json('{ incident, acknowledgedAlarms }') } } },
+      '/api/alarms/{id}/ack': { post: { summary: `Acknowledge one alarm (of one of the login\'s sites). ${roles('alarms.ack')}`, parameters: [idParam], ...secured, responses: { ...secured.responses, 200: json('{ ok, alarmId, incidentId, changed }'), 404: err('no such alarm') } } },
+      '/api/escalations': { get: { summary: `Incidents not acknowledged within the site policy's limit, escalated to the commander role. ${roles('incidents.read')}`, ...secured, responses: { ...secured.responses, 200: json('{ escalations: [...] }') } } },
+      '/api/suppressions/shelve': { post: { summary: `Shelve a camera's or sensor's alarms (optionally one kind) for at most 8 h; they return by themselves. ${roles('alarms.shelve')}`, requestBody: { required: true, content: { 'application/json': { schema: schema(shelveBody) } } }, ...secured, responses: { ...secured.responses, 201: json('{ suppression }'), 400: err('bad source, minutes or reason') } } },
+      '/api/suppressions/out-of-service': { post: { summary: `Put a camera or sensor out of service, with a reason, until it is returned. ${roles('sources.service')}`, requestBody: { required: true, content: { 'application/json': { schema: schema(serviceBody) } } }, ...secured, responses: { ...secured.responses, 201: json('{ suppression }') } } },
+      '/api/alarm-rates': { get: { summary: `Alarms presented per 10 minutes (per operator position), peak and flood periods against the ISA-18.2 targets, and acknowledgements per user. ${roles('alarms.rates')}`, ...secured, responses: { ...secured.responses, 200: json('{ rates }') } } },
+      '/api/notifications': { get: { summary: `The webhook outbox: delivered, retrying and dead-lettered notifications. ${roles('notifications.read')}`, ...secured, responses: { ...secured.responses, 200: json('{ notifications: [...] }') } } },
       '/api/stream': { get: { summary: `Server-sent events: alarm.ingested, incident.created, incident.updated, and hub-ops events; filtered by role and site. Opened with ?ticket= (POST /api/stream/ticket). ${roles('stream.read')}`, parameters: [{ name: 'ticket', in: 'query', required: true, schema: { type: 'string' } }], ...secured, responses: { ...secured.responses, 200: { description: 'text/event-stream' } } } },
       '/api/sites': { get: { summary: 'Configured sites (any login)', ...secured, responses: { ...secured.responses, 200: json('{ sites: [...] }') } } },
       '/api/openapi.json': { get: { summary: 'This document (any login)', ...secured, responses: { ...secured.responses, 200: json('OpenAPI 3.0') } } },

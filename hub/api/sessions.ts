@@ -1,16 +1,14 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import type { Kysely } from 'kysely';
 import { createSessionStore, type Session, type SessionStore } from '../auth/session-store.ts';
-import type { Database } from '../store/schema.ts';
 import { issueToken, verifyToken, type HubEnv, type TokenClaims } from './auth.ts';
 import type { ApiUser, HubDeps, LoginPolicy } from './deps.ts';
 import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
+import { unauthorized } from '../service-errors.ts';
 
 /**
  * Sessions as the API uses them: a login starts one, every request is checked
  * against it and against the user as configured now, a refresh rotates it,
- * logout ends it. One store per database, one limiter per app.
+ * logout ends it.
  */
 export const DEFAULT_SESSION_TTL_S = 12 * 3600;
 
@@ -19,27 +17,28 @@ export const DEFAULT_LOGIN_POLICY: LoginPolicy = Object.freeze({
   windowMs: 15 * 60_000, lockMs: 5 * 60_000, addressLockMs: 15 * 60_000, trustedProxies: [],
 });
 
-const stores = new WeakMap<Kysely<Database>, SessionStore>();
-export function sessionsFor(deps: Pick<HubDeps, 'db'>): SessionStore {
-  let s = stores.get(deps.db);
-  if (!s) stores.set(deps.db, (s = createSessionStore(deps.db)));
-  return s;
-}
-
-const limiters = new WeakMap<HubDeps, LoginLimiter>();
-export function loginPolicy(deps: HubDeps): LoginPolicy {
+export function loginPolicy(deps: Pick<HubDeps, 'config'>): LoginPolicy {
   return { ...DEFAULT_LOGIN_POLICY, ...deps.config.logins };
 }
-export function limiterFor(deps: HubDeps): LoginLimiter {
-  let l = limiters.get(deps);
-  if (!l) {
-    const p = loginPolicy(deps);
-    limiters.set(deps, (l = createLoginLimiter({
-      db: deps.db, now: () => deps.clock.now(), isUser: (name) => (deps.auth.current ? deps.auth.current(name) !== null : true),
+
+/** The session store and the login limiter of a hub (both keep their state in the store). */
+function createSessionParts(o: Pick<HubDeps, 'db' | 'clock' | 'auth' | 'config'>): { sessions: SessionStore; logins: LoginLimiter } {
+  const p = loginPolicy(o);
+  return {
+    sessions: createSessionStore(o.db),
+    logins: createLoginLimiter({
+      db: o.db, now: () => o.clock.now(), isUser: (name) => (o.auth.current ? o.auth.current(name) !== null : true),
       maxPerName: p.maxAttemptsPerName, maxPerAddress: p.maxAttemptsPerAddress, windowMs: p.windowMs, lockMs: p.lockMs, addressLockMs: p.addressLockMs,
-    })));
-  }
-  return l;
+    }),
+  };
+}
+
+/**
+ * HubDeps from the host's other parts, with a session store and a login
+ * limiter of its own: built once, with the rest, before the app is created.
+ */
+export function withSessionParts(base: Omit<HubDeps, 'sessions' | 'logins'>): HubDeps {
+  return { ...base, ...createSessionParts(base) };
 }
 
 /** The user as configured now, or, where the host has no user directory, as they were at login; null: gone. */
@@ -54,7 +53,7 @@ export async function startSession(deps: HubDeps, user: ApiUser) {
   const now = deps.clock.now();
   const credential = deps.auth.current?.(user.name)?.credential ?? '';
   const view = { role: user.role, ...(user.unit ? { unit: user.unit } : {}), ...(user.sites ? { sites: user.sites } : {}) };
-  const { session, refreshToken } = await sessionsFor(deps).create({ user: user.name, credential, view, now, ttlMs: (deps.config.sessionTtlS ?? DEFAULT_SESSION_TTL_S) * 1000 });
+  const { session, refreshToken } = await deps.sessions.create({ user: user.name, credential, view, now, ttlMs: (deps.config.sessionTtlS ?? DEFAULT_SESSION_TTL_S) * 1000 });
   return { ...(await accessToken(deps, { ...user, sid: session.id }, session, now)), refreshToken, refreshExpiresAt: session.expires_at_ms };
 }
 
@@ -67,7 +66,7 @@ async function accessToken(deps: HubDeps, user: ApiUser & { sid: string }, sessi
 /** Trades a refresh token for new tokens; null when it is refused (the caller answers 401). */
 export async function refreshSession(deps: HubDeps, refreshToken: string) {
   const now = deps.clock.now();
-  const r = await sessionsFor(deps).refresh(refreshToken, now);
+  const r = await deps.sessions.refresh(refreshToken, now);
   if (!r) return null;
   const user = await userOfSession(deps, r.session, now).catch(() => null);
   if (!user) return null;
@@ -79,13 +78,13 @@ export async function refreshSession(deps: HubDeps, refreshToken: string) {
  * is ended or expired, the user is gone, or their password changed since.
  */
 export async function userOfSession(deps: HubDeps, session: Session | string | null, now = deps.clock.now(), claims?: TokenClaims): Promise<ApiUser & { sid: string }> {
-  const s = typeof session === 'string' ? await sessionsFor(deps).get(session) : session;
-  if (!s || s.revoked_at_ms !== null) throw new HTTPException(401, { message: 'the session has ended; log in again' });
-  if (s.expires_at_ms <= now) throw new HTTPException(401, { message: 'the session has expired; log in again' });
-  if (claims && claims.sub !== s.user_name) throw new HTTPException(401, { message: 'invalid token claims' });
+  const s = typeof session === 'string' ? await deps.sessions.get(session) : session;
+  if (!s || s.revoked_at_ms !== null) throw unauthorized('the session has ended; log in again', 'error.session_ended');
+  if (s.expires_at_ms <= now) throw unauthorized('the session has expired; log in again', 'error.session_expired');
+  if (claims && claims.sub !== s.user_name) throw unauthorized('invalid token claims', 'error.token_claims');
   const cur = currentUser(deps, s);
-  if (!cur) throw new HTTPException(401, { message: 'this user no longer exists' });
-  if (deps.auth.current && (cur.credential ?? '') !== s.credential) throw new HTTPException(401, { message: 'the password has changed; log in again' });
+  if (!cur) throw unauthorized('this user no longer exists', 'error.user_gone');
+  if (deps.auth.current && (cur.credential ?? '') !== s.credential) throw unauthorized('the password has changed; log in again', 'error.password_changed');
   const { credential: _c, ...user } = cur;
   return { ...user, sid: s.id };
 }
@@ -95,7 +94,7 @@ export function bearerToken(c: Context): string | null {
   const header = c.req.header('authorization');
   if (!header) return null;
   const m = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!m) throw new HTTPException(401, { message: 'Authorization header must be "Bearer <token>"' });
+  if (!m) throw unauthorized('Authorization header must be "Bearer <token>"', 'error.bearer_format', { params: { header: 'Authorization', scheme: 'Bearer' } });
   return m[1]!;
 }
 
@@ -117,11 +116,11 @@ export function sessionGate(deps: HubDeps, options: { ticketPaths?: readonly str
       const claims = await verifyToken(token, secret, now);
       user = await userOfSession(deps, claims.sid, now, claims);
     } else if (ticketPaths.has(c.req.path) && c.req.query('ticket')) {
-      const sid = await sessionsFor(deps).redeemTicket(c.req.query('ticket')!, now);
-      if (!sid) throw new HTTPException(401, { message: 'invalid, used or expired stream ticket; ask for another (POST /api/stream/ticket)' });
+      const sid = await deps.sessions.redeemTicket(c.req.query('ticket')!, now);
+      if (!sid) throw unauthorized('invalid, used or expired stream ticket; ask for another (POST /api/stream/ticket)', 'error.stream_ticket', { params: { request: 'POST /api/stream/ticket' } });
       user = await userOfSession(deps, sid, now);
     } else {
-      throw new HTTPException(401, { message: 'login required' });
+      throw unauthorized('login required', 'error.login_required');
     }
     c.set('user', user);
     await next();

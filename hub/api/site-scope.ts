@@ -1,7 +1,7 @@
-import { HTTPException } from 'hono/http-exception';
 import type { ApiUser, HubDeps } from './deps.ts';
 import { NotFoundError } from '../store/not-found.ts';
 import { ValidationError } from '../../common/errors.ts';
+import { AccessDeniedError } from '../service-errors.ts';
 
 /**
  * What a login may see, by site. A user carries the sites of hub.yaml's
@@ -42,7 +42,7 @@ export function oneSite(user: ApiUser, requested: string | undefined): string | 
     return requested;
   }
   if (user.sites.length === 1) return user.sites[0];
-  throw new ValidationError('site', `give one of your sites (${user.sites.join(', ')})`);
+  throw new ValidationError('site', `give one of your sites (${user.sites.join(', ')})`, { key: 'error.one_site', params: { sites: user.sites.join(', ') } });
 }
 
 /** Keeps the items of sites the user may see. */
@@ -66,9 +66,14 @@ const ACTING_STATES = ['ordered', 'acknowledged', 'en_route', 'on_scene', 'relea
  */
 export async function assertMayActOnIncident(deps: HubDeps, user: ApiUser, id: string): Promise<void> {
   assertSite(user, await incidentSite(deps, id), 'incident', id);
+  await assertDispatched(deps, user, id);
+}
+
+/** For a unit login: 403 unless the unit was sent to this incident. Other roles pass (their site is checked apart). */
+export async function assertDispatched(deps: HubDeps, user: ApiUser, incidentId: string): Promise<void> {
   if (user.role !== 'unit') return;
   const sent = user.unit
-    ? await deps.db.selectFrom('dispatches').select('id').where('incident_id', '=', id).where('unit_id', '=', user.unit).where('state', 'in', [...ACTING_STATES]).executeTakeFirst()
+    ? await deps.db.selectFrom('dispatches').select('id').where('incident_id', '=', incidentId).where('unit_id', '=', user.unit).where('state', 'in', [...ACTING_STATES]).executeTakeFirst()
     : undefined;
-  if (!sent) throw new HTTPException(403, { message: `unit ${user.unit ?? '?'} was not dispatched to incident ${id}` });
+  if (!sent) throw new AccessDeniedError(`unit ${user.unit ?? '?'} was not dispatched to incident ${incidentId}`, 'error.not_dispatched', { unit: user.unit ?? '?', incident: incidentId });
 }

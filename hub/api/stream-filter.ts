@@ -3,8 +3,9 @@ import type { ApiUser } from './deps.ts';
 
 /**
  * Who sees what on the live stream. Operators, commanders and admins see
- * everything; engineers see alarms and technical warnings; a unit login sees
- * incidents and the traffic addressed to its own unit, never another unit's.
+ * everything; engineers see alarms, technical warnings, shelving and the
+ * incidents on their own board; a unit login sees incidents and the traffic
+ * addressed to its own unit, never another unit's.
  */
 export function eventVisibleTo(event: AnyHubEvent, user: ApiUser): boolean {
   // A login scoped to sites hears only of those sites (and of its own unit).
@@ -13,7 +14,10 @@ export function eventVisibleTo(event: AnyHubEvent, user: ApiUser): boolean {
   if ((event.type as string).startsWith('drill.')) return user.role === 'admin' || user.role === 'commander';
   if (user.role === 'admin' || user.role === 'operator' || user.role === 'commander') return true;
   const type = event.type as string;
-  if (user.role === 'engineer') return type.startsWith('alarm.') || type.startsWith('warning.') || type.startsWith('ingest.');
+  if (user.role === 'engineer') {
+    if (event.type === 'incident.created' || event.type === 'incident.updated') return event.data.incident.assignedRole === 'engineer';
+    return type.startsWith('alarm.') || type.startsWith('warning.') || type.startsWith('ingest.') || type.startsWith('suppression.') || type.startsWith('notification.');
+  }
   if (user.role === 'unit') {
     if (event.unit !== undefined) return event.unit === user.unit;
     return type.startsWith('incident.');

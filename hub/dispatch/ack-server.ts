@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { z } from 'zod';
 import { errorMessage, VigilError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { Dispatcher } from './dispatcher.ts';
+import type { DispatchService } from './dispatch-service.ts';
 import { ALL_ACKS } from './order.ts';
 
 const ackRequest = z.object({
@@ -21,7 +21,7 @@ export interface AckServer {
  * ack subject, so the subject is as good as a login. The reply is
  * {ok:true, state, drill?} or {ok:false, error, message}.
  */
-export function serveUnitAcks(nc: NatsConnection, dispatcher: Dispatcher, log: Logger): AckServer {
+export function serveUnitAcks(nc: NatsConnection, dispatcher: DispatchService, log: Logger): AckServer {
   const sub: Subscription = nc.subscribe(ALL_ACKS, {
     callback: (err, msg) => {
       if (err) { log.error('ack subscription failed', { err: errorMessage(err) }); return; }
@@ -34,7 +34,7 @@ export function serveUnitAcks(nc: NatsConnection, dispatcher: Dispatcher, log: L
             const issue = parsed.error.issues[0]!;
             reply = { ok: false, error: 'validation', field: issue.path.join('.') || 'body', message: issue.message };
           } else {
-            const d = await dispatcher.report(parsed.data.dispatchId, parsed.data.status, { name: `unit:${unit}`, unit });
+            const d = await dispatcher.report(parsed.data.dispatchId, parsed.data.status, { name: `unit:${unit}`, role: 'unit', unit });
             // The drill is revealed once the unit is on scene, so that it can stand down.
             reply = { ok: true, dispatchId: d.id, state: d.state, ...(d.drill && d.onSceneAt !== null ? { drill: true } : {}) };
           }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Severity } from '../../common/alarm.ts';
 import { checkConfig } from '../../common/config/load.ts';
+import { kindMatches, kindPattern } from '../../common/config/alarm-policy.ts';
 
 /**
  * Which incidents dispatch units by themselves, and how many. Rules are tried
@@ -8,7 +9,7 @@ import { checkConfig } from '../../common/config/load.ts';
  * a rule without `severity` matches any. `units: 0` means an operator decides.
  */
 export const dispatchRuleSchema = z.object({
-  kind: z.string().regex(/^(\*|[a-z][a-z0-9_]*(\.(\*|[a-z][a-z0-9_]*))?)$/, 'must be a kind, "prefix.*" or "*"'),
+  kind: kindPattern,
   severity: z.enum(['info', 'warning', 'critical']).optional(),
   units: z.number().int().min(0).max(20),
 }).strict();
@@ -46,12 +47,6 @@ export interface DispatchPolicy {
   speedOf(unitId: string, site?: string): number;
   readonly ackTimeoutMs: number;
   readonly onSceneTargetMs: number;
-}
-
-function kindMatches(pattern: string, kind: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('.*')) return kind.startsWith(pattern.slice(0, -1));
-  return pattern === kind;
 }
 
 /** Checks and freezes the policy when it is built, so that a bad rule fails at start-up, not at the first alarm. */

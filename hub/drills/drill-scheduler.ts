@@ -11,18 +11,19 @@ import { appendAudit } from '../store/audit.ts';
 import { NotFoundError } from '../store/not-found.ts';
 import { getUnit, listUnits, storeCall } from '../units/unit-store.ts';
 import { addMonths, monthBounds } from '../units/zoned-time.ts';
-import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { DispatchService } from '../dispatch/dispatch-service.ts';
+import type { UnitService } from '../units/unit-service.ts';
 import type { Dispatch } from '../dispatch/dispatch-store.ts';
 import { locateIncident, type MapLocation } from '../dispatch/location.ts';
 import { DEFAULT_DRILL_RULES, planMonth, randomWorkingTime, type DrillRules } from './planner.ts';
 import { drillFromRow, listDrills, RAN, type Drill } from './drill-store.ts';
-import '../dispatch/ops-events.ts';
 
 export interface DrillSchedulerOptions {
   db: Kysely<Database>;
   clock: Clock;
   events: HubEvents;
-  dispatcher: Dispatcher;
+  dispatch: DispatchService;
+  units: UnitService;
   sites: readonly SiteConfig[];
   rules?: Partial<DrillRules>;
   /** uniform in [0, 1); crypto-backed by default so that drill times cannot be guessed */
@@ -55,6 +56,7 @@ export interface DrillUnitReport {
 }
 
 const SYSTEM = 'system:drills';
+const ACTOR = { name: SYSTEM, role: 'system' };
 const ARM_HORIZON_MS = 24 * 3_600_000;
 const cryptoRandom = () => randomInt(0, 2 ** 47) / 2 ** 47;
 const median = (xs: number[]) => {
@@ -93,7 +95,7 @@ export class DrillScheduler {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#off = this.#o.dispatcher.onDrillDispatch((d) => this.#track(this.#onDispatch(d)));
+    this.#off = this.#o.dispatch.onDrillDispatch((d) => this.#track(this.#onDispatch(d)));
     await this.tick();
     this.#sweep = this.#o.clock.setInterval(() => this.#track(this.tick()), Math.min(ARM_HORIZON_MS, this.#o.intervalMs ?? 300_000));
   }
@@ -122,7 +124,7 @@ export class DrillScheduler {
         if (disp && Number(disp.on_scene_by_ms) <= now && disp.state !== 'not_responding') {
           await this.#finish(d.id, 'not_on_scene', 'not on scene within the 30-minute target');
           // An order already closed cannot be released (TransitionError), which would end this sweep before the other drills.
-          if (ACTIVE_DISPATCH_STATES.includes(disp.state)) await this.#o.dispatcher.release(d.dispatchId, SYSTEM, 'drill over: on-scene target missed');
+          if (ACTIVE_DISPATCH_STATES.includes(disp.state)) await this.#o.dispatch.release(d.dispatchId, ACTOR, 'drill over: on-scene target missed');
         }
       }
     }
@@ -255,7 +257,7 @@ export class DrillScheduler {
     const now = this.#o.clock.now();
     const why = !unit ? 'unit no longer exists'
       : unit.status !== 'available' ? `unit is ${unit.status}`
-      : (() => { const r = this.#o.dispatcher.readiness(unit, now); return r.ready ? null : `not ready: ${r.reasons.join('; ')}`; })();
+      : (() => { const r = this.#o.units.readiness(unit, now); return r.ready ? null : `not ready: ${r.reasons.join('; ')}`; })();
     if (why) {
       await this.#finish(d.id, 'skipped', why);
       if (unit) {
@@ -269,7 +271,7 @@ export class DrillScheduler {
     if (Number(upd.numUpdatedRows) !== 1) return;
     let disp: Dispatch;
     try {
-      disp = await this.#o.dispatcher.dispatchDrill({ drillId: d.id, unitId: d.unitId, location: this.#drillLocation(d.site, unit!) });
+      disp = await this.#o.dispatch.dispatchDrill({ drillId: d.id, unitId: d.unitId, location: this.#drillLocation(d.site, unit!) });
     } catch (err) {
       // Otherwise the drill would stay running with no dispatch, which the sweep never ends.
       await this.#finish(d.id, 'skipped', `dispatch failed: ${errorMessage(err)}`);
@@ -302,7 +304,7 @@ export class DrillScheduler {
     await this.#o.db.updateTable('drills').set(set).where('id', '=', drillId).execute();
     if (disp.state === 'on_scene') {
       await this.#finish(drillId, 'completed', `acknowledged in ${((disp.ackedAt! - disp.orderedAt) / 1000).toFixed(0)} s, on scene in ${((disp.onSceneAt! - disp.orderedAt) / 1000).toFixed(0)} s`);
-      await this.#o.dispatcher.release(disp.id, SYSTEM, 'drill complete');
+      await this.#o.dispatch.release(disp.id, ACTOR, 'drill complete');
     } else if (disp.state === 'not_responding') {
       await this.#finish(drillId, 'no_ack', 'no acknowledgement within the deadline');
     } else if (disp.state === 'cancelled') {

@@ -6,6 +6,9 @@ import { GATHERING } from './lifecycle.ts';
 import { bumpSeverity, maxSeverity } from './severity.ts';
 import { toSummary } from './incident-view.ts';
 import type { HubEventMap } from '../events.ts';
+import { createAlarmPolicies, maxOutcome, type AlarmPolicies, type PolicyDecision } from '../alarms/alarm-policy.ts';
+import { loadSuppressions } from '../alarms/suppressions.ts';
+import { loadFloodGuard } from '../alarms/flood-guard.ts';
 
 export interface IncomingAlarm {
   alarm: Alarm;
@@ -21,10 +24,13 @@ export interface CorrelationOptions {
   risingFraction?: number;
   dialect: 'sqlite' | 'postgres';
   newId?: () => string;
+  /** what each site makes of an alarm; every site on the defaults when absent */
+  policies?: AlarmPolicies;
 }
 
 export type PendingEvent =
   | { type: 'alarm.ingested'; data: HubEventMap['alarm.ingested']; site: string }
+  | { type: 'alarm.flood'; data: HubEventMap['alarm.flood']; site: string }
   | { type: 'incident.created'; data: HubEventMap['incident.created']; site: string }
   | { type: 'incident.updated'; data: HubEventMap['incident.updated']; site: string };
 
@@ -42,9 +48,16 @@ export interface BatchResult {
 const SYSTEM = 'system:correlator';
 const ALARM_CHUNK = 500;
 
-export function correlationKey(site: string, zone: string | null, kind: string): string {
-  return `${site}|${zone ?? ''}|${kind}`;
+/**
+ * Alarms of one site, place and kind gather into one incident. The place is
+ * the zone, or for an alarm without one (a camera fault, a sensor) its source:
+ * two cameras going offline are two faults, not one.
+ */
+export function correlationKey(site: string, zone: string | null, kind: string, source = ''): string {
+  return `${site}|${zone ?? `@${source}`}|${kind}`;
 }
+
+const DEFAULT_POLICIES = createAlarmPolicies([]);
 
 const capturedMs = (a: Alarm) => Date.parse(a.capturedAt);
 
@@ -68,6 +81,22 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
     else unique.set(it.alarm.id, it);
   }
   const list = [...unique.values()];
+  const policies = options.policies ?? DEFAULT_POLICIES;
+  // The policy's verdict and any shelf or out-of-service mark are fixed per alarm, so a redelivery stores the same.
+  const decision = new Map<string, PolicyDecision>();
+  const muted = await loadSuppressions(trx, [...new Set(list.map((it) => it.alarm.site))]);
+  const suppressedBy = new Map<string, 'flood' | 'shelved' | 'out_of_service'>();
+  for (const { alarm: a, receivedAtMs } of list) {
+    decision.set(a.id, policies.forSite(a.site).decide(a.kind, a.severity));
+    const m = muted(a.site, a.camera, a.kind, receivedAtMs);
+    if (m) suppressedBy.set(a.id, m);
+  }
+  // The flood guard counts what would be shown: alarms not shelved or out of service. Planned as if
+  // every alarm were new (the usual batch), before the insert, so its verdict is stored with the row.
+  const candidates = list.filter((it) => !suppressedBy.has(it.alarm.id)).map((it) => it.alarm);
+  const guard = await loadFloodGuard(trx, candidates, policies, options.dialect);
+  let flood = guard.plan(candidates);
+  for (const id of flood.suppressed) suppressedBy.set(id, 'flood');
   const fresh = new Set<string>();
   for (let i = 0; i < list.length; i += ALARM_CHUNK) {
     const rows = list.slice(i, i + ALARM_CHUNK).map(({ alarm: a, streamSeq, receivedAtMs }) => ({
@@ -87,17 +116,41 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
       message: a.message ?? null,
       payload: JSON.stringify(a),
       stream_seq: streamSeq ?? null,
+      outcome: decision.get(a.id)!.outcome,
+      suppressed: suppressedBy.get(a.id) ?? null,
     }));
     const inserted = await insertRows<{ id: string }>(trx, options.dialect, 'alarms', ALARM_COLUMNS, rows, ' on conflict ("id") do nothing returning "id"');
     for (const r of inserted) fresh.add(r.id);
   }
   for (const it of list) (fresh.has(it.alarm.id) ? result.stored : result.duplicates).push(it.alarm.id);
 
+  // Some were redeliveries: they count once, so plan again over the new ones and fix the rows whose verdict moved.
+  if (candidates.some((a) => !fresh.has(a.id))) {
+    const again = guard.plan(candidates.filter((a) => fresh.has(a.id)));
+    for (const a of candidates) {
+      if (!fresh.has(a.id) || again.suppressed.has(a.id) === flood.suppressed.has(a.id)) continue;
+      const now = again.suppressed.has(a.id) ? 'flood' : null;
+      await trx.updateTable('alarms').set({ suppressed: now }).where('id', '=', a.id).execute();
+      if (now) suppressedBy.set(a.id, now); else suppressedBy.delete(a.id);
+    }
+    flood = again;
+  }
+  await guard.commit(flood);
+  for (const f of flood.summaries) result.events.push({ type: 'alarm.flood', site: f.site, data: f });
+  const ingested = (it: IncomingAlarm, incidentId: string | null): PendingEvent => ingestedEvent(it, incidentId, decision.get(it.alarm.id)!.outcome, suppressedBy.get(it.alarm.id) ?? null);
+
   // One key at a time, in a fixed order, so that two replicas lock incidents in the same order.
   const groups = new Map<string, IncomingAlarm[]>();
   for (const it of list) {
     if (!fresh.has(it.alarm.id)) continue;
-    const key = correlationKey(it.alarm.site, it.alarm.zone, it.alarm.kind);
+    const verdict = decision.get(it.alarm.id)!;
+    const muteType = suppressedBy.get(it.alarm.id);
+    // Feed only, shelved or out of service: stored and logged, no incident. A flooding source still correlates.
+    if (verdict.outcome === 'feed' || muteType === 'shelved' || muteType === 'out_of_service') {
+      result.events.push(ingested(it, null));
+      continue;
+    }
+    const key = correlationKey(it.alarm.site, it.alarm.zone, it.alarm.kind, it.alarm.camera);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(it);
@@ -127,7 +180,7 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
           // A late alarm from long before the gathering incident (an edge's backlog
           // after an outage): it gets an incident of its own that does not gather,
           // and the current one keeps gathering.
-          const row = { ...newIncident(newId(), key, it), correlation_key: null };
+          const row = { ...newIncident(newId(), key, it, decision.get(a.id)!), correlation_key: null };
           await trx.insertInto('incidents').values(row).execute();
           result.incidentsCreated++;
           links.push({ incident_id: row.id, alarm_id: a.id, joined_at_ms: it.receivedAtMs });
@@ -143,7 +196,7 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
           await trx.updateTable('incidents').set({ correlation_key: null }).where('id', '=', current.id).execute();
           current = null;
         }
-        const row = newIncident(newId(), key, it);
+        const row = newIncident(newId(), key, it, decision.get(a.id)!);
         const ins = await trx.insertInto('incidents').values(row).onConflict((oc) => oc.column('correlation_key').doNothing()).returning('id').execute();
         if (ins.length === 1) {
           current = row;
@@ -161,7 +214,7 @@ export async function storeAndCorrelate(trx: Transaction<Database> | Kysely<Data
       const inc = current!;
       links.push({ incident_id: inc.id, alarm_id: a.id, joined_at_ms: it.receivedAtMs });
       result.events.push(ingested(it, inc.id));
-      const change = joinAlarm(inc, it, rising, audits);
+      const change = joinAlarm(inc, it, rising, audits, policies);
       dirty.set(inc.id, inc);
       result.events.push({ type: 'incident.updated', site: a.site, data: { incident: toSummary(inc), change, alarmId: a.id } });
     }
@@ -196,12 +249,14 @@ async function writeIncidents(trx: Transaction<Database> | Kysely<Database>, row
       peak_density: eb.ref('excluded.peak_density'),
       escalation_level: eb.ref('excluded.escalation_level'),
       cleared_at_ms: eb.ref('excluded.cleared_at_ms'),
+      outcome: eb.ref('excluded.outcome'),
+      all_cleared_at_ms: eb.ref('excluded.all_cleared_at_ms'),
       version: eb.ref('excluded.version'),
     }))).execute();
   }
 }
 
-const ALARM_COLUMNS = ['id', 'site', 'camera', 'zone', 'kind', 'state', 'severity', 'episode', 'edge', 'captured_at_ms', 'media_time', 'received_at_ms', 'density', 'message', 'payload', 'stream_seq'] as const;
+const ALARM_COLUMNS = ['id', 'site', 'camera', 'zone', 'kind', 'state', 'severity', 'episode', 'edge', 'captured_at_ms', 'media_time', 'received_at_ms', 'density', 'message', 'payload', 'stream_seq', 'outcome', 'suppressed'] as const;
 const LINK_COLUMNS = ['incident_id', 'alarm_id', 'joined_at_ms'] as const;
 const insertSql = new Map<string, string>();
 
@@ -225,9 +280,9 @@ async function insertRows<R>(trx: Transaction<Database> | Kysely<Database>, dial
   return (await trx.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
 }
 
-function ingested(it: IncomingAlarm, incidentId: string | null): PendingEvent {
+function ingestedEvent(it: IncomingAlarm, incidentId: string | null, outcome: string, suppressed: string | null): PendingEvent {
   const a = it.alarm;
-  return { type: 'alarm.ingested', site: a.site, data: { id: a.id, site: a.site, camera: a.camera, zone: a.zone, kind: a.kind, state: a.state, severity: a.severity, capturedAtMs: capturedMs(a), incidentId } };
+  return { type: 'alarm.ingested', site: a.site, data: { id: a.id, site: a.site, camera: a.camera, zone: a.zone, kind: a.kind, state: a.state, severity: a.severity, capturedAtMs: capturedMs(a), incidentId, outcome, suppressed } };
 }
 
 async function findGatheringMany(trx: Transaction<Database> | Kysely<Database>, keys: readonly string[], dialect: 'sqlite' | 'postgres'): Promise<Map<string, IncidentRow>> {
@@ -241,10 +296,20 @@ async function findGatheringMany(trx: Transaction<Database> | Kysely<Database>, 
   return out;
 }
 
-function newIncident(id: string, key: string, it: IncomingAlarm): IncidentRow {
+function newIncident(id: string, key: string, it: IncomingAlarm, verdict: PolicyDecision): IncidentRow {
   const a = it.alarm;
   const t = capturedMs(a);
   return {
+    outcome: verdict.outcome === 'dispatch' ? 'dispatch' : 'incident',
+    assigned_role: verdict.role,
+    plan_level: null,
+    plan_activated_at_ms: null,
+    plan_activated_by: null,
+    plan_note: null,
+    on_scene_due_ms: null,
+    acked_at_ms: null,
+    acked_by: null,
+    all_cleared_at_ms: null,
     id,
     site: a.site,
     zone: a.zone ?? '',
@@ -269,6 +334,8 @@ function newIncident(id: string, key: string, it: IncomingAlarm): IncidentRow {
 function mutableFields(r: IncidentRow) {
   return {
     severity: r.severity,
+    outcome: r.outcome,
+    all_cleared_at_ms: r.all_cleared_at_ms,
     updated_at_ms: r.updated_at_ms,
     first_alarm_at_ms: r.first_alarm_at_ms,
     last_alarm_at_ms: r.last_alarm_at_ms,
@@ -284,7 +351,7 @@ function mutableFields(r: IncidentRow) {
  * a crowd density rising past the peak by `rising` escalates one level and is
  * recorded; a `cleared` alarm is shown in the timeline but does not close it.
  */
-function joinAlarm(inc: IncidentRow, it: IncomingAlarm, rising: number, audits: AuditEntry[]): 'alarm' | 'escalated' | 'cleared' {
+function joinAlarm(inc: IncidentRow, it: IncomingAlarm, rising: number, audits: AuditEntry[], policies: AlarmPolicies): 'alarm' | 'escalated' | 'cleared' {
   const a = it.alarm;
   const t = capturedMs(a);
   inc.alarm_count++;
@@ -293,6 +360,8 @@ function joinAlarm(inc: IncidentRow, it: IncomingAlarm, rising: number, audits: 
     inc.cleared_at_ms = Math.max(inc.cleared_at_ms ?? 0, t);
     return 'cleared';
   }
+  // Trouble again: any suggestion to resolve no longer stands.
+  inc.all_cleared_at_ms = null;
   inc.last_alarm_at_ms = Math.max(inc.last_alarm_at_ms, t);
   inc.first_alarm_at_ms = Math.min(inc.first_alarm_at_ms, t);
   const before: Severity = inc.severity;
@@ -311,6 +380,9 @@ function joinAlarm(inc: IncidentRow, it: IncomingAlarm, rising: number, audits: 
   if (reasons.length === 0) return 'alarm';
   inc.severity = next;
   inc.escalation_level++;
+  // A graver incident may come to call for units by itself; it never goes back to waiting.
+  const outcome = maxOutcome(inc.outcome ?? 'incident', policies.forSite(inc.site).decide(inc.kind, next).outcome);
+  inc.outcome = outcome === 'dispatch' ? 'dispatch' : 'incident';
   audits.push({
     atMs: it.receivedAtMs, actor: SYSTEM, action: 'incident.escalated', entity: 'incident', entityId: inc.id,
     note: `${reasons.join('; ')}; severity ${before} → ${next}`,

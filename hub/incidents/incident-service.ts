@@ -7,6 +7,7 @@ import { appendAudit } from '../store/audit.ts';
 import { NotFoundError } from '../store/not-found.ts';
 import type { HubEvents } from '../events.ts';
 import { assertTransition, GATHERING } from './lifecycle.ts';
+import { resolveWarning, warningKey } from '../reports/warnings-store.ts';
 import { alarmDto, auditDto, incidentDto, toSummary, type AlarmDto, type AuditDto, type IncidentDto } from './incident-view.ts';
 
 export interface IncidentFilter {
@@ -23,6 +24,8 @@ export interface IncidentFilter {
   limit?: number;
   /** keyset paging: incidents opened before this one's (opened_at_ms, id) */
   before?: { openedAtMs: number; id: string };
+  /** only the incidents on this role's board */
+  assignedRole?: 'operator' | 'engineer';
 }
 
 export interface TimelineEntry {
@@ -85,6 +88,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       if (filter.kind) q = q.where('kind', '=', filter.kind);
       if (filter.severity) q = q.where('severity', '=', filter.severity as IncidentRow['severity']);
       if (filter.status?.length) q = q.where('status', 'in', filter.status);
+      if (filter.assignedRole) q = q.where('assigned_role', '=', filter.assignedRole);
       if (filter.sinceMs !== undefined) q = q.where('opened_at_ms', '>=', filter.sinceMs);
       if (filter.untilMs !== undefined) q = q.where('opened_at_ms', '<', filter.untilMs);
       if (filter.before) {
@@ -124,21 +128,26 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           throw new StoreError('STORE_CONFLICT', `incident ${id} changed since it was read (version ${cur.version}, expected ${req.expectVersion}); reload and try again`);
         }
         assertTransition(cur.status, req.to);
+        // Acknowledging by a person (not the hub falling back when no unit answered) stops the escalation clock.
+        const acks = req.to === 'acknowledged' && cur.acked_at_ms === null && !req.actor.startsWith('system:');
         const next: IncidentRow = {
           ...cur,
           status: req.to,
           correlation_key: GATHERING.has(req.to) ? cur.correlation_key : null,
           closed_at_ms: req.to === 'closed' ? now : cur.closed_at_ms,
+          acked_at_ms: acks ? now : cur.acked_at_ms,
+          acked_by: acks ? req.actor : cur.acked_by,
           updated_at_ms: now,
           version: cur.version + 1,
         };
         // The status guard makes the move atomic even without row locks (SQLite).
         const res = await trx.updateTable('incidents')
-          .set({ status: next.status, correlation_key: next.correlation_key, closed_at_ms: next.closed_at_ms, updated_at_ms: now, version: next.version })
+          .set({ status: next.status, correlation_key: next.correlation_key, closed_at_ms: next.closed_at_ms, acked_at_ms: next.acked_at_ms, acked_by: next.acked_by, updated_at_ms: now, version: next.version })
           .where('id', '=', id).where('status', '=', cur.status).where('version', '=', cur.version)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new StoreError('STORE_CONFLICT', `incident ${id} changed during the transition; try again`);
         await appendAudit(trx, { atMs: now, actor: req.actor, action: 'incident.transition', entity: 'incident', entityId: id, note: req.note ?? null, data: { from: cur.status, to: req.to } });
+        if (acks || !GATHERING.has(req.to)) await resolveWarning(trx, warningKey.unacknowledgedIncident(id), now);
         return { before: cur, after: next };
       });
       events.emit('incident.updated', { incident: toSummary(after), change: 'transition', from: before.status, to: after.status, actor: req.actor }, { site: after.site });

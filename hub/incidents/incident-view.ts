@@ -4,7 +4,10 @@ import type { IncidentSummary } from '../events.ts';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function toSummary(r: IncidentRow): IncidentSummary {
-  return { id: r.id, site: r.site, zone: r.zone, kind: r.kind, status: r.status, severity: r.severity, alarmCount: r.alarm_count, escalationLevel: r.escalation_level };
+  return {
+    id: r.id, site: r.site, zone: r.zone, kind: r.kind, status: r.status, severity: r.severity, alarmCount: r.alarm_count, escalationLevel: r.escalation_level,
+    outcome: r.outcome ?? 'incident', assignedRole: r.assigned_role ?? 'operator', planLevel: r.plan_level, acknowledged: r.acked_at_ms !== null,
+  };
 }
 
 /** The API shape of an incident: camelCase, ISO times. */
@@ -28,6 +31,16 @@ export function incidentDto(r: IncidentRow) {
     clearedAt: iso(r.cleared_at_ms),
     closedAt: iso(r.closed_at_ms),
     version: r.version,
+    outcome: r.outcome ?? 'incident',
+    assignedRole: r.assigned_role ?? 'operator',
+    /** the emergency plan: alarm_raised until a commander (or the policy) activates it */
+    plan: r.plan_activated_at_ms === null
+      ? { state: 'alarm_raised' as const, level: null, activatedAt: null, activatedBy: null, note: null, onSceneDueAt: null }
+      : { state: 'activated' as const, level: r.plan_level, activatedAt: iso(r.plan_activated_at_ms), activatedBy: r.plan_activated_by, note: r.plan_note, onSceneDueAt: iso(r.on_scene_due_ms) },
+    ackedAt: iso(r.acked_at_ms),
+    ackedBy: r.acked_by,
+    /** every alarm has cleared: resolving is suggested */
+    allClearedAt: iso(r.all_cleared_at_ms),
   };
 }
 
@@ -47,6 +60,10 @@ export function alarmDto(r: AlarmRow) {
     mediaTime: r.media_time,
     density: r.density,
     message: r.message,
+    outcome: r.outcome ?? 'incident',
+    suppressed: r.suppressed,
+    ackedAt: iso(r.acked_at_ms),
+    ackedBy: r.acked_by,
     alarm: JSON.parse(r.payload) as unknown,
   };
 }

@@ -5,11 +5,12 @@ import type { IncidentStatus } from '../store/schema.ts';
  * open → acknowledged → dispatched → on_scene → resolved → closed, with
  * false_alarm and cancelled beside the main line. Dispatch may come straight
  * from open (automatic nearest-unit dispatch), and a dispatch that every unit
- * declines falls back to acknowledged.
+ * declines falls back to acknowledged. An acknowledged incident that needed no
+ * unit (a camera fault fixed, every alarm cleared) may be resolved directly.
  */
 export const TRANSITIONS: Readonly<Record<IncidentStatus, readonly IncidentStatus[]>> = Object.freeze({
   open: ['acknowledged', 'dispatched', 'false_alarm', 'cancelled'],
-  acknowledged: ['dispatched', 'false_alarm', 'cancelled'],
+  acknowledged: ['dispatched', 'resolved', 'false_alarm', 'cancelled'],
   dispatched: ['on_scene', 'acknowledged', 'false_alarm', 'cancelled'],
   on_scene: ['resolved', 'false_alarm', 'cancelled'],
   resolved: ['closed'],

@@ -10,6 +10,7 @@ import { ensureAlarmStream, type AlarmStreamOptions } from '../../common/transpo
 import { sleep } from '../../common/transport/backoff.ts';
 import type { HubEvents } from '../events.ts';
 import { storeAndCorrelate, type BatchResult, type IncomingAlarm } from '../incidents/correlator.ts';
+import type { AlarmPolicies } from '../alarms/alarm-policy.ts';
 import { isTransientStoreError } from '../store/database.ts';
 import { probeStoreWrite } from '../store/store-probe.ts';
 import type { Database } from '../store/schema.ts';
@@ -35,6 +36,8 @@ export interface IngestOptions {
   clock: Clock;
   logger: Logger;
   correlationWindowMs: number;
+  /** each site's alarm policy (feed, incident, dispatch; flood guard); the defaults when absent */
+  policies?: AlarmPolicies;
   durable?: string;
   /** most messages in one database transaction; @default 500 */
   maxBatch?: number;
@@ -196,7 +199,7 @@ export function createIngest(options: IngestOptions): Ingest {
   async function commit(good: IncomingAlarm[], dead: DeadLetter[]): Promise<BatchResult> {
     return o.db.transaction().execute(async (trx) => {
       await storeDeadLetters(trx, dead);
-      return storeAndCorrelate(trx, good, { windowMs: o.correlationWindowMs, dialect: o.dialect });
+      return storeAndCorrelate(trx, good, { windowMs: o.correlationWindowMs, dialect: o.dialect, ...(o.policies ? { policies: o.policies } : {}) });
     });
   }
 

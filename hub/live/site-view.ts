@@ -9,19 +9,23 @@ export function siteView(site: SiteConfig) {
   return {
     id: site.site.id,
     name: site.site.name,
+    names: site.site.names ?? null,
     timezone: site.site.timezone,
+    /** the live view and snapshots blur persons */
+    blurPersons: site.site.blurPersons,
     map: map ? { widthM: map.widthM, heightM: map.heightM, pixelsPerMeter: map.pixelsPerMeter ?? null, imageUrl: map.image ? `/api/sites/${encodeURIComponent(site.site.id)}/plan` : null } : null,
     cameras: site.cameras.map((c) => ({
       id: c.id,
       name: c.name ?? c.id,
+      names: c.names ?? null,
       position: c.position ? { x: c.position.x, y: c.position.y } : null,
       zones: c.zones.map((z) => ({
-        id: z.id, name: z.name ?? z.id, areaM2: z.areaM2, map: z.map ?? null,
+        id: z.id, name: z.name ?? z.id, names: z.names ?? null, areaM2: z.areaM2, map: z.map ?? null,
         warningDensity: z.crowd.warningDensity, criticalDensity: z.crowd.criticalDensity,
       })),
     })),
-    sensors: site.sensors.map((s) => ({ id: s.id, type: s.type, name: s.name ?? s.id, zone: s.zone ?? null, position: s.position ? { x: s.position.x, y: s.position.y } : null, severity: s.severity })),
-    units: site.units.map((u) => ({ id: u.id, name: u.name, position: { x: u.position.x, y: u.position.y }, equipment: u.equipment, members: u.members, roster: u.roster })),
+    sensors: site.sensors.map((s) => ({ id: s.id, type: s.type, name: s.name ?? s.id, names: s.names ?? null, zone: s.zone ?? null, position: s.position ? { x: s.position.x, y: s.position.y } : null, severity: s.severity })),
+    units: site.units.map((u) => ({ id: u.id, name: u.name, names: u.names ?? null, position: { x: u.position.x, y: u.position.y }, equipment: u.equipment, members: u.members, roster: u.roster })),
   };
 }
 export type SiteView = ReturnType<typeof siteView>;

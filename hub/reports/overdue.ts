@@ -7,9 +7,9 @@ import type { Database } from '../store/schema.ts';
 import { appendAudit } from '../store/audit.ts';
 import { storeCall } from '../units/unit-store.ts';
 import type { OpsPublisher, OpsWarning } from '../dispatch/publisher.ts';
-import '../dispatch/ops-events.ts';
+import { toSummary } from '../incidents/incident-view.ts';
 
-export type OverdueKind = 'report.first' | 'report.written' | 'dispatch.unacknowledged' | 'dispatch.on_scene_overdue';
+export type OverdueKind = 'report.first' | 'report.written' | 'dispatch.unacknowledged' | 'dispatch.on_scene_overdue' | 'incident.unacknowledged';
 
 export interface OverdueItem {
   /** stable per item; a warning is raised once per key */
@@ -28,25 +28,38 @@ export interface OverdueItem {
 
 const ACTIVE_INCIDENT = ['open', 'acknowledged', 'dispatched', 'on_scene'] as const;
 
+/** How long each site's incidents may sit unacknowledged (the site's alarm policy). */
+export type UnacknowledgedLimit = (site: string) => number;
+
 /**
- * Everything past its deadline now: unsubmitted reports, units not on scene
- * within the plan's target, and orders not acknowledged in time (while their
- * incident is still live). Drills are left out: they have their own record.
+ * Everything past its deadline now: unsubmitted reports and units not on scene
+ * (the plan's clocks, which run only once the plan is activated for the
+ * incident), orders not acknowledged in time (while their incident is still
+ * live), and incidents nobody acknowledged within the site's limit (escalated
+ * to the commander role). Drills are left out: they have their own record.
  */
-export async function listOverdue(db: Kysely<Database>, now: number, site?: string): Promise<OverdueItem[]> {
+export async function listOverdue(db: Kysely<Database>, now: number, site?: string, unacknowledgedLimit?: UnacknowledgedLimit): Promise<OverdueItem[]> {
   return storeCall('list overdue items', async () => {
-    let reports = db.selectFrom('incident_reports').select(['incident_id', 'kind', 'site', 'due_at_ms'])
-      .where('submitted_at_ms', 'is', null).where('due_at_ms', '<', now);
-    let late = db.selectFrom('dispatches').select(['id', 'incident_id', 'site', 'unit_id', 'on_scene_by_ms'])
-      .where('drill', '=', 0).where('state', 'in', ['ordered', 'acknowledged', 'en_route']).where('on_scene_by_ms', '<', now);
+    let reports = db.selectFrom('incident_reports').innerJoin('incidents', 'incidents.id', 'incident_reports.incident_id')
+      .select(['incident_reports.incident_id', 'incident_reports.kind', 'incident_reports.site', 'incident_reports.due_at_ms'])
+      .where('incident_reports.submitted_at_ms', 'is', null).where('incident_reports.due_at_ms', '<', now).where('incidents.plan_activated_at_ms', 'is not', null);
+    // A unit's 30 minutes count from its order, but never from before the plan's activation.
+    let late = db.selectFrom('dispatches').innerJoin('incidents', 'incidents.id', 'dispatches.incident_id')
+      .select(['dispatches.id', 'dispatches.incident_id', 'dispatches.site', 'dispatches.unit_id', 'dispatches.on_scene_by_ms', 'incidents.on_scene_due_ms'])
+      .where('dispatches.drill', '=', 0).where('dispatches.state', 'in', ['ordered', 'acknowledged', 'en_route'])
+      .where('incidents.on_scene_due_ms', 'is not', null).where('incidents.on_scene_due_ms', '<', now).where('dispatches.on_scene_by_ms', '<', now);
+    const limits = unacknowledgedLimit ?? (() => Infinity);
+    let quiet = db.selectFrom('incidents').select(['id', 'site', 'opened_at_ms', 'kind'])
+      .where('acked_at_ms', 'is', null).where('status', '=', 'open');
     let unacked = db.selectFrom('dispatches').innerJoin('incidents', 'incidents.id', 'dispatches.incident_id')
       .select(['dispatches.id', 'dispatches.incident_id', 'dispatches.site', 'dispatches.unit_id', 'dispatches.ack_by_ms'])
       .where('dispatches.drill', '=', 0).where('dispatches.acked_at_ms', 'is', null).where('dispatches.ack_by_ms', '<', now)
       .where('dispatches.state', 'in', ['ordered', 'not_responding']).where('incidents.status', 'in', [...ACTIVE_INCIDENT]);
     if (site) {
-      reports = reports.where('site', '=', site);
-      late = late.where('site', '=', site);
+      reports = reports.where('incident_reports.site', '=', site);
+      late = late.where('dispatches.site', '=', site);
       unacked = unacked.where('dispatches.site', '=', site);
+      quiet = quiet.where('site', '=', site);
     }
     const items: OverdueItem[] = [];
     for (const r of await reports.execute()) {
@@ -54,12 +67,19 @@ export async function listOverdue(db: Kysely<Database>, now: number, site?: stri
       items.push({ key: `report.${r.kind}:${r.incident_id}`, kind: `report.${r.kind}`, site: r.site, incidentId: r.incident_id, unit: null, dispatchId: null, dueAt: due, overdueMs: now - due, message: `${r.kind} report of incident ${r.incident_id} was due ${new Date(due).toISOString()}`, warnedAt: null });
     }
     for (const d of await late.execute()) {
-      const due = Number(d.on_scene_by_ms);
+      const due = Math.max(Number(d.on_scene_by_ms), Number(d.on_scene_due_ms));
       items.push({ key: `dispatch.on_scene_overdue:${d.id}`, kind: 'dispatch.on_scene_overdue', site: d.site, incidentId: d.incident_id, unit: d.unit_id, dispatchId: d.id, dueAt: due, overdueMs: now - due, message: `unit ${d.unit_id} not on scene of incident ${d.incident_id} within the 30-minute target`, warnedAt: null });
     }
     for (const d of await unacked.execute()) {
       const due = Number(d.ack_by_ms);
       items.push({ key: `dispatch.unacknowledged:${d.id}`, kind: 'dispatch.unacknowledged', site: d.site, incidentId: d.incident_id, unit: d.unit_id, dispatchId: d.id, dueAt: due, overdueMs: now - due, message: `unit ${d.unit_id} did not acknowledge its order for incident ${d.incident_id}`, warnedAt: null });
+    }
+    if (unacknowledgedLimit) {
+      for (const i of await quiet.execute()) {
+        const due = Number(i.opened_at_ms) + limits(i.site);
+        if (due >= now) continue;
+        items.push({ key: `incident.unacknowledged:${i.id}`, kind: 'incident.unacknowledged', site: i.site, incidentId: i.id, unit: null, dispatchId: null, dueAt: due, overdueMs: now - due, message: `incident ${i.id} (${i.kind}) not acknowledged within ${Math.round(limits(i.site) / 60_000)} min; escalated to the commander role`, warnedAt: null });
+      }
     }
     if (items.length) {
       const warned = await db.selectFrom('ops_warnings').select(['key', 'raised_at_ms']).where('key', 'in', items.map((i) => i.key)).execute();
@@ -75,6 +95,8 @@ export interface OverdueWatcherOptions {
   clock: Clock;
   events: HubEvents;
   publisher: OpsPublisher;
+  /** each site's limit for an unacknowledged incident; without it, incidents are not escalated */
+  unacknowledgedLimit?: UnacknowledgedLimit;
   /** how often to look; @default 15000 ms */
   intervalMs?: number;
   logger?: Logger;
@@ -134,7 +156,7 @@ export class OverdueWatcher {
     const { db, clock } = this.#o;
     const now = clock.now();
     let raised = 0;
-    for (const item of await listOverdue(db, now)) {
+    for (const item of await listOverdue(db, now, undefined, this.#o.unacknowledgedLimit)) {
       if (item.warnedAt !== null) continue;
       const res = await storeCall('record warning', () => db.insertInto('ops_warnings').values({
         key: item.key, site: item.site, kind: item.kind, entity: item.dispatchId ? 'dispatch' : 'incident', entity_id: item.dispatchId ?? item.incidentId,
@@ -145,9 +167,10 @@ export class OverdueWatcher {
       const warning: OpsWarning = {
         key: item.key, site: item.site, kind: item.kind, entity: item.dispatchId ? 'dispatch' : 'incident', entityId: item.dispatchId ?? item.incidentId,
         dueAt: new Date(item.dueAt).toISOString(), raisedAt: new Date(now).toISOString(), message: item.message,
-        detail: { incident: item.incidentId, ...(item.unit ? { unit: item.unit } : {}) },
+        detail: { incident: item.incidentId, ...(item.unit ? { unit: item.unit } : {}), ...(item.kind === 'incident.unacknowledged' ? { escalatedTo: 'commander' } : {}) },
       };
       this.#o.events.emit('warning.raised', warning, { site: item.site });
+      if (item.kind === 'incident.unacknowledged') await this.#escalated(item.incidentId, now);
       try {
         await this.#o.publisher.warning(warning);
       } catch (err) {
@@ -157,6 +180,14 @@ export class OverdueWatcher {
       raised++;
     }
     return raised;
+  }
+
+  /** The incident's own trail says who it went to, and the stream carries the change for the banner and the notifier. */
+  async #escalated(incidentId: string, now: number): Promise<void> {
+    const row = await this.#o.db.selectFrom('incidents').selectAll().where('id', '=', incidentId).executeTakeFirst();
+    if (!row) return;
+    await appendAudit(this.#o.db, { atMs: now, actor: 'system:escalation', action: 'incident.escalated_unacknowledged', entity: 'incident', entityId: incidentId, note: 'not acknowledged in time: escalated to the commander role', data: { to: 'commander' } });
+    this.#o.events.emit('incident.updated', { incident: toSummary(row), change: 'unacknowledged', actor: 'system:escalation' }, { site: row.site });
   }
 }
 

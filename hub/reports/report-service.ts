@@ -11,9 +11,14 @@ import { listDispatches } from '../dispatch/dispatch-store.ts';
 import { readIncident } from '../dispatch/incident-port.ts';
 import { REPORT_KINDS, reportDueAt, type ReportKind } from './deadlines.ts';
 import { parseReportBody, type ReportBody } from './report-body.ts';
+import { localName, type Locale } from '../../common/locale.ts';
+import { translator } from '../i18n/catalogue.ts';
+import { formatDateTime } from '../i18n/dates.ts';
+import { alarmMessage, kindLabel, placeOf, planLevelLabel, severityLabel, siteLike, statusLabel } from '../i18n/describe.ts';
+import { resolveWarning, warningKey } from './warnings-store.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
-import '../dispatch/ops-events.ts';
 
 export interface ReportDeadline {
   kind: ReportKind;
@@ -28,7 +33,12 @@ export interface ReportDeadline {
 export interface ReportDraft {
   incidentId: string;
   kind: ReportKind;
+  locale: Locale;
+  /** the site's: every time in the draft is written in it */
+  timezone: string;
   body: ReportBody;
+  submittedAt: string | null;
+  submittedBy: string | null;
   /** what the hub knows, for the author to check against */
   facts: {
     alarms: { at: string; kind: string; severity: string; state: string; camera: string; zone: string | null; message: string | null }[];
@@ -50,28 +60,30 @@ export interface ReportServiceOptions {
 }
 
 /**
- * The plan's reports: a first report within 1 h of the incident opening and a
- * written report within 2 h. Deadlines are rows, written when the incident
- * opens (and back-filled at start-up), so an overdue check needs no timer state.
+ * The plan's reports: a first report within 1 h of the plan's activation and a
+ * written report within 2 h. Deadlines are rows, written by the activation
+ * itself (hub/plan/plan-service.ts), so an overdue check needs no timer state,
+ * and an incident whose plan was never activated has no report clock at all.
  */
 export class ReportService {
   readonly #o: Readonly<ReportServiceOptions>;
   #offs: (() => void)[] = [];
-  readonly #pending = new Set<Promise<unknown>>();
+  // A deadline row that failed to be written is back-filled at the next start.
+  readonly #work: BackgroundWork;
 
   constructor(options: ReportServiceOptions) {
     this.#o = Object.freeze({ ...options });
+    this.#work = backgroundWork((err) => (options.logger ?? silentLogger).error('report work failed', { err: errorMessage(err) }));
   }
 
   async start(): Promise<void> {
-    this.#offs.push(this.#o.events.on('incident.created', (e) => this.#track(this.ensureDeadlines(e.data.incident.id))));
     this.#offs.push(this.#o.events.on('incident.updated', (e) => {
       if (e.data.change === 'transition' && e.data.to && WAIVED.has(e.data.to)) this.#track(this.#waive(e.data.incident.id, e.data.to));
     }));
-    // Incidents opened while the hub was down, or before this table existed.
-    const missing = await storeCall('find incidents without report deadlines', () => this.#o.db.selectFrom('incidents')
+    // Activated incidents whose deadline rows are missing (a store restored from before this table existed).
+    const missing = await storeCall('find activated incidents without report deadlines', () => this.#o.db.selectFrom('incidents')
       .leftJoin('incident_reports', 'incident_reports.incident_id', 'incidents.id')
-      .select(['incidents.id']).where('incident_reports.incident_id', 'is', null).execute());
+      .select(['incidents.id']).where('incident_reports.incident_id', 'is', null).where('incidents.plan_activated_at_ms', 'is not', null).execute());
     for (const m of missing) await this.ensureDeadlines(m.id);
   }
 
@@ -81,26 +93,25 @@ export class ReportService {
   }
 
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
+  /** Writes the deadline rows of an activated incident (the activation does this itself; this repairs a gap). */
   async ensureDeadlines(incidentId: string): Promise<void> {
     const inc = await readIncident(this.#o.db, incidentId);
     if (!inc) throw new NotFoundError('incident', incidentId);
-    const opened = Number(inc.opened_at_ms);
+    if (inc.plan_activated_at_ms === null) return;
+    const opened = Number(inc.plan_activated_at_ms);
     await storeCall(`write report deadlines of ${incidentId}`, () => this.#o.db.insertInto('incident_reports')
       .values(REPORT_KINDS.map((kind) => ({ incident_id: incidentId, kind, site: inc.site, opened_at_ms: opened, due_at_ms: reportDueAt(kind, opened), submitted_at_ms: null, submitted_by: null, body: null })))
       .onConflict((oc) => oc.columns(['incident_id', 'kind']).doNothing())
       .execute());
   }
 
+  /** The report clocks of an incident; none until the plan is activated for it. */
   async deadlines(incidentId: string): Promise<ReportDeadline[]> {
     const now = this.#o.clock.now();
-    let rows = await this.#rows(incidentId);
-    if (rows.length === 0) {
-      await this.ensureDeadlines(incidentId);
-      rows = await this.#rows(incidentId);
-    }
+    const rows = await this.#rows(incidentId);
     return rows.map((r) => {
       const due = Number(r.due_at_ms);
       const sub = r.submitted_at_ms === null ? null : Number(r.submitted_at_ms);
@@ -118,12 +129,14 @@ export class ReportService {
   async submit(incidentId: string, kind: ReportKind, body: unknown, actor: string): Promise<ReportDeadline> {
     if (!REPORT_KINDS.includes(kind)) throw new ValidationError('kind', `must be one of ${REPORT_KINDS.join(', ')}`);
     const parsed = parseReportBody(body, kind);
-    await this.deadlines(incidentId);
+    if (!(await this.deadlines(incidentId)).some((d) => d.kind === kind)) {
+      throw new ValidationError('plan', 'the emergency plan is not activated for this incident; its reports follow the activation', { key: 'error.plan_not_activated' });
+    }
     const now = this.#o.clock.now();
     await storeCall(`submit ${kind} report of ${incidentId}`, () => this.#o.db.transaction().execute(async (trx) => {
       await trx.updateTable('incident_reports').set({ submitted_at_ms: now, submitted_by: actor, body: JSON.stringify(parsed) })
         .where('incident_id', '=', incidentId).where('kind', '=', kind).execute();
-      await trx.updateTable('ops_warnings').set({ resolved_at_ms: now }).where('key', '=', `report.${kind}:${incidentId}`).where('resolved_at_ms', 'is', null).execute();
+      await resolveWarning(trx, warningKey.report(kind, incidentId), now);
       await appendAudit(trx, { atMs: now, actor, action: `report.${kind}.submitted`, entity: 'incident', entityId: incidentId, data: parsed });
     }));
     const d = (await this.deadlines(incidentId)).find((x) => x.kind === kind)!;
@@ -132,24 +145,36 @@ export class ReportService {
     return d;
   }
 
-  /** A draft with what the hub knows: alarms, densities and trend, units and their times. */
-  async draft(incidentId: string, kind: ReportKind = 'first'): Promise<ReportDraft> {
+  /**
+   * A draft in the plan's headings, pre-filled with what the hub knows
+   * (alarms, densities and trend, units and their times), in the reader's
+   * language and the site's time zone. A submitted report comes back as it was.
+   */
+  async draft(incidentId: string, kind: ReportKind = 'first', locale: Locale = 'en'): Promise<ReportDraft> {
     const { db } = this.#o;
     const inc = await readIncident(db, incidentId);
     if (!inc) throw new NotFoundError('incident', incidentId);
+    const t = translator(locale);
+    const cfg = this.#o.sites.find((s) => s.site.id === inc.site);
+    const site = siteLike(cfg);
+    const tz = cfg?.site.timezone ?? 'UTC';
+    const when = (ms: number | null) => (ms === null ? null : formatDateTime(ms, tz, locale));
     const alarms = await storeCall('read incident alarms', () => db.selectFrom('incident_alarms').innerJoin('alarms', 'alarms.id', 'incident_alarms.alarm_id')
       .selectAll('alarms').where('incident_alarms.incident_id', '=', incidentId).orderBy('alarms.captured_at_ms').execute());
     const dispatches = (await listDispatches(db, { incidentId, drill: false })).sort((a, b) => a.orderedAt - b.orderedAt);
-    const site = this.#o.sites.find((s) => s.site.id === inc.site);
     const facts: ReportDraft['facts'] = { alarms: [], densities: [], units: [] };
     let peakCount: number | null = null;
-    let camera = '';
+    let camera: string | null = null;
+    const lines: string[] = [];
     for (const a of alarms) {
       camera = a.camera;
-      facts.alarms.push({ at: iso(Number(a.captured_at_ms))!, kind: a.kind, severity: a.severity, state: a.state, camera: a.camera, zone: a.zone, message: a.message });
-      const p = JSON.parse(a.payload) as { crowd?: { density: number; los: string; trendPerMin: number; count: number } };
+      const at = Number(a.captured_at_ms);
+      const p = JSON.parse(a.payload) as Parameters<typeof alarmMessage>[2] & { crowd?: { density: number; los: string; trendPerMin: number; count: number; level: string; threshold: number } };
+      const message = alarmMessage(t, site, p);
+      facts.alarms.push({ at: iso(at)!, kind: a.kind, severity: a.severity, state: a.state, camera: a.camera, zone: a.zone, message });
+      lines.push(t.t('report.draft.alarm', { time: when(at), kind: kindLabel(t, a.kind), state: a.state, severity: severityLabel(t, a.severity), message: message || 'none' }));
       if (p.crowd) {
-        facts.densities.push({ at: iso(Number(a.captured_at_ms))!, density: p.crowd.density, los: p.crowd.los, trendPerMin: p.crowd.trendPerMin, count: p.crowd.count });
+        facts.densities.push({ at: iso(at)!, density: p.crowd.density, los: p.crowd.los, trendPerMin: p.crowd.trendPerMin, count: p.crowd.count });
         peakCount = Math.max(peakCount ?? 0, p.crowd.count);
       }
     }
@@ -161,25 +186,36 @@ export class ReportService {
     }
     const last = facts.densities.at(-1);
     const trend = last
-      ? `density ${last.density.toFixed(2)} persons/m² (LOS ${last.los}), ${last.trendPerMin! > 0.05 ? 'rising' : last.trendPerMin! < -0.05 ? 'falling' : 'stable'} at ${last.trendPerMin!.toFixed(2)}/min; peak ${inc.peak_density ?? last.density} persons/m²`
+      ? t.t('report.draft.trend', {
+        density: last.density.toFixed(2), los: last.los ?? '', rate: (last.trendPerMin ?? 0).toFixed(2), peak: (inc.peak_density ?? last.density).toFixed(2),
+        direction: last.trendPerMin! > 0.05 ? 'rising' : last.trendPerMin! < -0.05 ? 'falling' : 'stable',
+      })
       : '';
-    const where = `${site?.site.name ?? inc.site}${inc.zone ? `, zone ${inc.zone}` : ''}${camera ? ` (camera ${camera})` : ''}`;
+    const plan = inc.plan_activated_at_ms === null
+      ? t.t('report.draft.planNone')
+      : t.t('report.draft.plan', { time: when(Number(inc.plan_activated_at_ms)), by: inc.plan_activated_by === 'system:policy' ? t.t('report.byPolicy') : inc.plan_activated_by ?? '', level: planLevelLabel(t, inc.plan_level) });
     const body: ReportBody = {
-      situation: `${iso(Number(inc.opened_at_ms))} at ${where}: ${inc.title}; severity ${inc.severity}, status ${inc.status}.`,
-      whatHappened: facts.alarms.map((a) => `${a.at} ${a.kind} ${a.state} (${a.severity})${a.message ? `: ${a.message}` : ''}`).join('\n'),
+      situation: t.t('report.draft.situation', {
+        time: when(Number(inc.opened_at_ms)), place: placeOf(t, site, inc.site, inc.zone || null, camera),
+        kind: kindLabel(t, inc.kind), severity: severityLabel(t, inc.severity), status: statusLabel(t, inc.status), plan,
+      }),
+      whatHappened: lines.join('\n'),
       people: { involved: peakCount, casualties: null, notes: '' },
       losses: '',
       cause: '',
       trend,
-      measures: facts.units.map((u) => ({
-        taken: `unit ${u.unit} dispatched ${u.orderedAt}${u.ackedAt ? `, acknowledged ${u.ackedAt}` : ''}${u.onSceneAt ? `, on scene ${u.onSceneAt} (${u.onSceneMinutes} min)` : ''} [${u.state}]`,
+      measures: dispatches.map((d) => ({
+        taken: t.t('report.draft.measure', {
+          unit: unitName(cfg, d.unitId, locale), ordered: when(d.orderedAt), acked: when(d.ackedAt) ?? 'none', onScene: when(d.onSceneAt) ?? 'none',
+          minutes: d.onSceneAt === null ? 0 : Math.round((d.onSceneAt - d.orderedAt) / 6000) / 10, state: t.lookup(`dispatchState.${d.state}`) ?? d.state,
+        }),
         effect: '',
       })),
       nextSteps: '',
       other: '',
     };
     const saved = await this.submitted(incidentId, kind);
-    return { incidentId, kind, body: saved?.body ?? body, facts };
+    return { incidentId, kind, locale, timezone: tz, body: saved?.body ?? body, submittedAt: iso(saved?.submittedAt ?? null), submittedBy: saved?.submittedBy ?? null, facts };
   }
 
   async #rows(incidentId: string) {
@@ -196,10 +232,13 @@ export class ReportService {
   }
 
   #track(p: Promise<unknown>): void {
-    // A deadline row that failed to be written is back-filled at the next start.
-    const t = p.catch((err) => (this.#o.logger ?? silentLogger).error('report work failed', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
+}
+
+function unitName(site: SiteConfig | undefined, id: string, locale: Locale): string {
+  const u = site?.units.find((x) => x.id === id);
+  return u ? localName(u, locale) : id;
 }
 
 export function createReportService(options: ReportServiceOptions): ReportService {

@@ -108,7 +108,7 @@ export interface DrillTable {
 export interface OpsWarningTable {
   key: string;
   site: string;
-  /** report.first, report.written, dispatch.unacknowledged, dispatch.on_scene_overdue */
+  /** report.first, report.written, dispatch.unacknowledged, dispatch.on_scene_overdue, incident.unacknowledged */
   kind: string;
   entity: string;
   entity_id: string;
@@ -126,7 +126,64 @@ export interface DrillPlanTable {
   planned_at_ms: number;
 }
 
+export const SUPPRESSION_TYPES = ['shelved', 'out_of_service'] as const;
+export type SuppressionType = (typeof SUPPRESSION_TYPES)[number];
+
+/** A shelved alarm source (returns by itself at until_ms) or a source out of service (until returned). */
+export interface AlarmSuppressionTable {
+  id: string;
+  type: SuppressionType;
+  site: string;
+  /** camera or sensor id, as in the alarm's `camera` */
+  source: string;
+  /** null: every kind from the source */
+  kind: string | null;
+  reason: string;
+  created_by: string;
+  created_at_ms: number;
+  /** shelving only; null for out of service */
+  until_ms: number | null;
+  ended_at_ms: number | null;
+  /** a user, or system:shelving when the shelf expired */
+  ended_by: string | null;
+}
+
+/** The flood guard's counter per source and kind (site|source|kind), written in the ingest transaction. */
+export interface AlarmFloodTable {
+  key: string;
+  site: string;
+  source: string;
+  kind: string;
+  window_start_ms: number;
+  last_at_ms: number;
+  count: number;
+  suppressed: number;
+}
+
+export const NOTIFICATION_STATES = ['pending', 'delivered', 'dead'] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
+/** The webhook outbox: a row per notification and webhook, retried with backoff until delivered or dead. */
+export interface NotificationTable {
+  id: string;
+  webhook: string;
+  event: string;
+  site: string;
+  incident_id: string | null;
+  payload: string;
+  state: NotificationState;
+  attempts: number;
+  next_at_ms: number;
+  created_at_ms: number;
+  delivered_at_ms: number | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
 export interface OpsTables {
+  alarm_suppressions: AlarmSuppressionTable;
+  alarm_floods: AlarmFloodTable;
+  notifications: NotificationTable;
   drill_plans: DrillPlanTable;
   units: UnitTable;
   dispatches: DispatchTable;

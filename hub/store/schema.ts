@@ -29,6 +29,12 @@ export interface AlarmTable {
   payload: string;
   /** JetStream stream sequence of the first delivery that stored it */
   stream_seq: number | null;
+  /** what the site's alarm policy made of it: feed, incident or dispatch (null before policies existed) */
+  outcome: 'feed' | 'incident' | 'dispatch' | null;
+  /** stored but not presented: flood (summarised), shelved or out_of_service; null when shown */
+  suppressed: 'flood' | 'shelved' | 'out_of_service' | null;
+  acked_at_ms: number | null;
+  acked_by: string | null;
 }
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'dispatched', 'on_scene', 'resolved', 'closed', 'false_alarm', 'cancelled'] as const;
@@ -60,6 +66,23 @@ export interface IncidentTable {
   closed_at_ms: number | null;
   /** bumped on every change, for optimistic checks */
   version: number;
+  /** incident or dispatch (the alarm policy's outcome, raised with the severity) */
+  outcome: 'incident' | 'dispatch' | null;
+  /** whose board it is on: operator or engineer */
+  assigned_role: 'operator' | 'engineer' | null;
+  /** the emergency plan: null while the incident is only "alarm raised"; I–IV once activated */
+  plan_level: 'I' | 'II' | 'III' | 'IV' | null;
+  /** the plan's clocks (on scene 30 min, reports 1 h and 2 h) run from here */
+  plan_activated_at_ms: number | null;
+  plan_activated_by: string | null;
+  plan_note: string | null;
+  /** activation + 30 min */
+  on_scene_due_ms: number | null;
+  /** first acknowledgement (of the incident, or of all its alarms); stops the unacknowledged escalation */
+  acked_at_ms: number | null;
+  acked_by: string | null;
+  /** set when every alarm of the incident has cleared (resolving is suggested); reset by a new raise */
+  all_cleared_at_ms: number | null;
 }
 
 export interface IncidentAlarmTable {

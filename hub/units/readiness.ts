@@ -22,6 +22,8 @@ export interface Readiness {
   ready: boolean;
   /** why not, one line each; empty when ready */
   reasons: string[];
+  /** the same reasons as catalogue keys (hub/i18n, readiness.*) with their arguments, for the interface's language */
+  why: { key: string; params: Record<string, string | number> }[];
   shift: string | null;
   members: number;
   onDuty: number;
@@ -48,20 +50,22 @@ export function currentShift(roster: readonly RosterShift[], at: number, timeZon
  */
 export function assessReadiness(unit: ReadinessSubject, at: number, timeZone: string): Readiness {
   const reasons: string[] = [];
+  const why: Readiness['why'] = [];
+  const because = (text: string, key: string, params: Record<string, string | number> = {}) => { reasons.push(text); why.push({ key, params }); };
   const memberIds = new Set(unit.members.map((m) => m.id));
-  if (memberIds.size < MIN_MEMBERS) reasons.push(`has ${memberIds.size} members, needs at least ${MIN_MEMBERS}`);
+  if (memberIds.size < MIN_MEMBERS) because(`has ${memberIds.size} members, needs at least ${MIN_MEMBERS}`, 'readiness.members', { count: memberIds.size, min: MIN_MEMBERS });
   const shift = currentShift(unit.roster, at, timeZone);
   let onDuty = 0;
   let leader: string | null = null;
   if (!shift) {
-    reasons.push('no roster shift covers the current time');
+    because('no roster shift covers the current time', 'readiness.noShift');
   } else {
     const duty = new Set(shift.onDuty.filter((id) => memberIds.has(id)));
     onDuty = duty.size;
-    if (onDuty < MIN_ON_DUTY) reasons.push(`has ${onDuty} members on duty in shift ${shift.name}, needs at least ${MIN_ON_DUTY}`);
-    if (!memberIds.has(shift.leader)) reasons.push(`duty leader ${shift.leader} of shift ${shift.name} is not a member`);
-    else if (!duty.has(shift.leader)) reasons.push(`duty leader ${shift.leader} is not on duty in shift ${shift.name}`);
+    if (onDuty < MIN_ON_DUTY) because(`has ${onDuty} members on duty in shift ${shift.name}, needs at least ${MIN_ON_DUTY}`, 'readiness.onDuty', { count: onDuty, shift: shift.name, min: MIN_ON_DUTY });
+    if (!memberIds.has(shift.leader)) because(`duty leader ${shift.leader} of shift ${shift.name} is not a member`, 'readiness.leaderNotMember', { leader: shift.leader, shift: shift.name });
+    else if (!duty.has(shift.leader)) because(`duty leader ${shift.leader} is not on duty in shift ${shift.name}`, 'readiness.leaderOffDuty', { leader: shift.leader, shift: shift.name });
     else leader = shift.leader;
   }
-  return { ready: reasons.length === 0, reasons, shift: shift?.name ?? null, members: memberIds.size, onDuty, leader };
+  return { ready: reasons.length === 0, reasons, why, shift: shift?.name ?? null, members: memberIds.size, onDuty, leader };
 }

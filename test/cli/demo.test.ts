@@ -31,7 +31,15 @@ describe('vigil demo --duration', () => {
     const info = lines.map((l) => (l.startsWith('{"demo"') ? (JSON.parse(l) as { demo: { workdir: string } }).demo : null)).find(Boolean)!;
     const db = new Database(path.join(info.workdir, 'hub.db'), { readonly: true });
     const kinds = db.prepare("SELECT kind, count(*) AS n FROM alarms WHERE state = 'raised' GROUP BY kind").all() as { kind: string; n: number }[];
+    // The default alarm policy: the panic button's critical alarm activates the plan by policy and sends units;
+    // motion stays in the feed; no plan clock runs on an incident whose plan was not activated.
+    const activated = db.prepare("SELECT kind, plan_level AS level, plan_activated_by AS by FROM incidents WHERE plan_activated_at_ms IS NOT NULL").all() as { kind: string; level: string; by: string }[];
+    const feedOnly = (db.prepare("SELECT count(*) AS n FROM alarms WHERE outcome = 'feed' AND kind = 'sensor.motion'").get() as { n: number }).n;
+    const clocksWithoutPlan = (db.prepare('SELECT count(*) AS n FROM incident_reports r JOIN incidents i ON i.id = r.incident_id WHERE i.plan_activated_at_ms IS NULL').get() as { n: number }).n;
     db.close();
+    expect(activated).toContainEqual({ kind: 'sensor.panic', level: 'III', by: 'system:policy' });
+    expect(feedOnly).toBeGreaterThanOrEqual(1);
+    expect(clocksWithoutPlan).toBe(0);
     const byKind = Object.fromEntries(kinds.map((k) => [k.kind, k.n]));
     expect(byKind['crowd.density'] ?? 0).toBeGreaterThanOrEqual(1);
     expect(byKind['object.abandoned'] ?? 0).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHubEvents } from '../../hub/events.ts';
 
-const alarm = (id: string) => ({ id, site: 's', camera: 'c', zone: null, kind: 'camera.offline', state: 'raised', severity: 'warning', capturedAtMs: 0, incidentId: null });
+const alarm = (id: string) => ({ id, site: 's', camera: 'c', zone: null, kind: 'camera.offline', state: 'raised', severity: 'warning', capturedAtMs: 0, incidentId: null, outcome: 'incident', suppressed: null });
 
 describe('hub event bus', () => {
   it('delivers to typed and wildcard listeners with increasing seq, and survives a failing listener', () => {

@@ -1,12 +1,13 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { HTTPException } from 'hono/http-exception';
 import type { HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody } from '../validate.ts';
 import { clientAddress } from '../client-address.ts';
-import { limiterFor, loginPolicy, refreshSession, sessionsFor, startSession } from '../sessions.ts';
+import { loginPolicy, refreshSession, startSession } from '../sessions.ts';
 import { appendAudit } from '../../store/audit.ts';
+import { translator, type MessageKey } from '../../i18n/catalogue.ts';
+import { unauthorized } from '../../service-errors.ts';
 
 export const loginBody = z.object({
   name: z.string().min(1).max(128),
@@ -18,9 +19,12 @@ export const logoutBody = z.object({ all: z.boolean().optional() }).strict();
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function tooMany(c: Context, waitMs: number, message: string) {
+/** 429 with Retry-After, in the request's language. */
+function tooMany(c: Context<HubEnv>, waitMs: number, message: string, key: MessageKey) {
   const s = Math.max(1, Math.ceil(waitMs / 1000));
-  return c.json({ error: 'too_many_attempts', message: `${message}; try again in ${s} s` }, 429, { 'retry-after': String(s) });
+  const locale = c.get('locale') ?? 'en';
+  const text = locale === 'en' ? `${message}; try again in ${s} s` : translator(locale).t(key, { seconds: s });
+  return c.json({ error: 'too_many_attempts', message: text }, 429, { 'retry-after': String(s) });
 }
 
 /**
@@ -36,24 +40,24 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post('/api/login', async (c) => {
     const body = await jsonBody(c, loginBody);
     const address = clientAddress(c, deps);
-    const limiter = limiterFor(deps);
+    const limiter = deps.logins;
     const locked = limiter.lockedFor(body.name, address);
-    if (locked > 0) return tooMany(c, locked, 'too many login attempts');
+    if (locked > 0) return tooMany(c, locked, 'too many login attempts', 'error.too_many_attempts');
     if (inFlight >= loginPolicy(deps).maxConcurrentLogins) {
       deps.logger.warn('login refused: too many logins in flight', { user: body.name, address });
-      return tooMany(c, 1000, 'the hub is checking other logins');
+      return tooMany(c, 1000, 'the hub is checking other logins', 'error.logins_busy');
     }
     inFlight++;
     try {
       const verdict = await limiter.attempt(body.name, address);
       if (!verdict.ok) {
         deps.logger.warn('login refused: too many attempts', { user: body.name, address, by: verdict.reason });
-        return tooMany(c, verdict.retryAfterMs, 'too many login attempts');
+        return tooMany(c, verdict.retryAfterMs, 'too many login attempts', 'error.too_many_attempts');
       }
       const user = await deps.auth.login(body.name, body.password);
       if (!user) {
         deps.logger.warn('login refused', { user: body.name, address });
-        throw new HTTPException(401, { message: 'wrong name or password' });
+        throw unauthorized('wrong name or password', 'error.wrong_password');
       }
       await limiter.succeeded(body.name, address);
       const t = await startSession(deps, user);
@@ -69,7 +73,7 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post('/api/token/refresh', async (c) => {
     const body = await jsonBody(c, refreshBody);
     const r = await refreshSession(deps, body.refreshToken);
-    if (!r) throw new HTTPException(401, { message: 'the session has ended; log in again' });
+    if (!r) throw unauthorized('the session has ended; log in again', 'error.session_ended');
     return c.json({ token: r.token, tokenType: 'Bearer', expiresAt: iso(r.expiresAt), refreshToken: r.refreshToken, refreshExpiresAt: iso(r.refreshExpiresAt), user: publicUser(r.user) });
   });
 
@@ -78,8 +82,8 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const body = await jsonBody(c, logoutBody);
     const user = c.get('user');
     const now = deps.clock.now();
-    if (body.all) await sessionsFor(deps).revokeUser(user.name, 'logout (all sessions)', now);
-    else if (user.sid) await sessionsFor(deps).revoke(user.sid, 'logout', now);
+    if (body.all) await deps.sessions.revokeUser(user.name, 'logout (all sessions)', now);
+    else if (user.sid) await deps.sessions.revoke(user.sid, 'logout', now);
     await appendAudit(deps.db, { atMs: now, actor: user.name, action: 'user.logout', entity: 'user', entityId: user.name, data: { all: Boolean(body.all) } });
     return c.json({ ok: true });
   });
@@ -87,8 +91,8 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   /** A one-use ticket, good for 60 s, to open the SSE stream: EventSource cannot send a header, and a token must not sit in a URL. */
   app.post('/api/stream/ticket', async (c) => {
     const user = c.get('user');
-    if (!user.sid) throw new HTTPException(401, { message: 'login required' });
-    const t = await sessionsFor(deps).issueTicket(user.sid, deps.clock.now());
+    if (!user.sid) throw unauthorized('login required', 'error.login_required');
+    const t = await deps.sessions.issueTicket(user.sid, deps.clock.now());
     return c.json({ ticket: t.ticket, expiresAt: iso(t.expiresAt), url: `/api/stream?ticket=${encodeURIComponent(t.ticket)}` });
   });
 

@@ -1,12 +1,17 @@
 import type { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { can, hasPermission, type HubEnv } from '../auth.ts';
-import { TRANSITION_PERMISSION } from '../roles.ts';
-import type { HubDeps } from '../deps.ts';
+import { can, type HubEnv } from '../auth.ts';
+import { mayReadIncident, mayTransition } from '../roles.ts';
+import { PLAN_LEVELS } from '../../../common/config/alarm-policy.ts';
+import type { ApiUser, HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
+import { opsOf } from '../ops-of.ts';
+import { iso } from '../views.ts';
+import { AccessDeniedError } from '../../service-errors.ts';
+import { NotFoundError } from '../../store/not-found.ts';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../../store/schema.ts';
-import { assertMayActOnIncident, assertSite, siteScope } from '../site-scope.ts';
+import { incidentDto } from '../../incidents/incident-view.ts';
+import { assertDispatched, assertSite, siteScope } from '../site-scope.ts';
 
 const statusList = z.string().transform((s, ctx) => {
   const list = s.split(',').filter(Boolean);
@@ -20,6 +25,8 @@ export const incidentQuery = z.object({
   kind: z.string().max(64).optional(),
   status: statusList.optional(),
   severity: z.enum(['info', 'warning', 'critical']).optional(),
+  /** operator or engineer: the incidents on that role's board */
+  board: z.enum(['operator', 'engineer']).optional(),
   since: z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)).optional(),
   until: z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -33,48 +40,108 @@ export const transitionBody = z.object({
 }).strict();
 
 export const noteBody = z.object({ note: z.string().min(1).max(2000) }).strict();
+export const activateBody = z.object({ level: z.enum(PLAN_LEVELS), note: z.string().max(2000).optional() }).strict();
+export const ackBody = z.object({ note: z.string().max(2000).optional() }).strict();
 
 export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const { incidents } = deps;
 
+  /**
+   * An incident this login may read: of one of its sites, and for engineers on
+   * the engineers' board only; to them the rest does not exist.
+   */
+  const readable = async (id: string, user: ApiUser) => {
+    const row = await incidents.getRow(id);
+    assertSite(user, row.site, 'incident', id);
+    if (!mayReadIncident(user.role, row.assigned_role)) throw new NotFoundError('incident', id);
+    return row;
+  };
+  /** An incident this login may act on: readable, and for a unit login one it was dispatched to. */
+  const actable = async (id: string, user: ApiUser) => {
+    const row = await readable(id, user);
+    await assertDispatched(deps, user, id);
+    return row;
+  };
+
   app.get('/api/incidents', can('incidents.read'), async (c) => {
     const f = queryParams(c, incidentQuery);
+    const user = c.get('user');
     let before;
     if (f.before) {
-      const ref = await incidents.getRow(f.before);
-      assertSite(c.get('user'), ref.site, 'incident', f.before);
+      const ref = await readable(f.before, user);
       before = { openedAtMs: ref.opened_at_ms, id: ref.id };
     }
+    const board = user.role === 'engineer' ? 'engineer' : f.board;
     const list = await incidents.list({
       ...(f.site ? { site: f.site } : {}), ...(f.zone ? { zone: f.zone } : {}), ...(f.kind ? { kind: f.kind } : {}),
       ...(f.status ? { status: f.status } : {}), ...(f.severity ? { severity: f.severity } : {}),
       ...(f.since !== undefined ? { sinceMs: f.since } : {}), ...(f.until !== undefined ? { untilMs: f.until } : {}),
-      ...(before ? { before } : {}), limit: f.limit, sites: siteScope(c.get('user')),
+      ...(before ? { before } : {}), ...(board ? { assignedRole: board } : {}), limit: f.limit, sites: siteScope(user),
     });
     return c.json({ incidents: list });
   });
 
   app.get('/api/incidents/:id', can('incidents.read'), async (c) => {
-    const detail = await incidents.get(c.req.param('id'));
-    assertSite(c.get('user'), detail.incident.site, 'incident', c.req.param('id'));
-    return c.json(detail);
+    const id = c.req.param('id');
+    await readable(id, c.get('user'));
+    return c.json(await incidents.get(id));
   });
 
   app.post('/api/incidents/:id/transition', can('incidents.read'), async (c) => {
     const body = await jsonBody(c, transitionBody);
     const user = c.get('user');
-    const need = TRANSITION_PERMISSION[body.to];
-    if (!hasPermission(user, need)) throw new HTTPException(403, { message: `role ${user.role} may not move an incident to ${body.to}` });
     const id = c.req.param('id');
-    await assertMayActOnIncident(deps, user, id);
+    const row = await readable(id, user);
+    if (!mayTransition(user.role, body.to, row.assigned_role)) {
+      throw new AccessDeniedError(`role ${user.role} may not move an incident to ${body.to}`, user.role === 'engineer' ? 'error.engineer_board' : undefined);
+    }
+    await assertDispatched(deps, user, id);
     const incident = await incidents.transition(id, { to: body.to, actor: user.name, note: body.note ?? null, ...(body.version ? { expectVersion: body.version } : {}) });
     return c.json({ incident });
   });
 
   app.post('/api/incidents/:id/notes', can('incidents.field'), async (c) => {
     const body = await jsonBody(c, noteBody);
-    await assertMayActOnIncident(deps, c.get('user'), c.req.param('id'));
+    await actable(c.req.param('id'), c.get('user'));
     await incidents.addNote(c.req.param('id'), c.get('user').name, body.note);
     return c.json({ ok: true }, 201);
+  });
+
+  /** Acknowledges the incident and every alarm of it: its escalation stops. */
+  app.post('/api/incidents/:id/ack', can('alarms.ack'), async (c) => {
+    const body = await jsonBody(c, ackBody);
+    const user = c.get('user');
+    const id = c.req.param('id');
+    const row = await readable(id, user);
+    if (!mayTransition(user.role, 'acknowledged', row.assigned_role)) {
+      throw new AccessDeniedError(`role ${user.role} may not acknowledge this incident`, 'error.engineer_board');
+    }
+    const r = await opsOf(deps).alarms.acknowledgeIncident(id, user, body.note ?? null);
+    return c.json({ incident: incidentDto(await incidents.getRow(id)), acknowledgedAlarms: r.alarms });
+  });
+
+  /** The emergency plan: a commander activates it with a level and a note; its clocks start now. */
+  app.post('/api/incidents/:id/plan', can('plan.activate'), async (c) => {
+    const body = await jsonBody(c, activateBody);
+    await readable(c.req.param('id'), c.get('user'));
+    const row = await opsOf(deps).plan.activate(c.req.param('id'), { level: body.level, note: body.note ?? null }, c.get('user'));
+    return c.json({ incident: incidentDto(row) });
+  });
+
+  /** Incidents escalated to the commander role because nobody acknowledged them: the dashboard's banner. */
+  app.get('/api/escalations', can('incidents.read'), async (c) => {
+    const user = c.get('user');
+    let q = deps.db.selectFrom('ops_warnings').innerJoin('incidents', 'incidents.id', 'ops_warnings.entity_id')
+      .select(['ops_warnings.key', 'ops_warnings.raised_at_ms', 'ops_warnings.due_at_ms', 'incidents.id', 'incidents.assigned_role'])
+      .where('ops_warnings.kind', '=', 'incident.unacknowledged').where('ops_warnings.resolved_at_ms', 'is', null)
+      .where('incidents.acked_at_ms', 'is', null);
+    const sites = siteScope(user);
+    if (sites) q = q.where('incidents.site', 'in', sites);
+    const rows = await q.orderBy('ops_warnings.raised_at_ms', 'desc').limit(100).execute();
+    const out = [];
+    for (const r of rows.filter((x) => mayReadIncident(user.role, x.assigned_role))) {
+      out.push({ incident: incidentDto(await incidents.getRow(r.id)), escalatedAt: iso(r.raised_at_ms), dueAt: iso(r.due_at_ms), to: 'commander' });
+    }
+    return c.json({ escalations: out });
   });
 }

@@ -10,11 +10,14 @@ import { registerUnitRoutes } from './units.ts';
 import { registerDispatchRoutes } from './dispatch.ts';
 import { registerReportRoutes } from './reports.ts';
 import { registerDrillRoutes } from './drills.ts';
+import { registerSuppressionRoutes } from './suppressions.ts';
+import { registerNotificationRoutes } from './notifications.ts';
 
 export type RouteModule = (app: Hono<HubEnv>, deps: HubDeps) => void;
 
 /**
- * Each module mounts its own paths under /api and checks roles per route.
+ * Each module mounts its own paths under /api and checks a permission of the
+ * one role matrix (roles.ts) per route.
  * These run on any runtime (Node, Deno); the Node-only modules that read files
  * or spawn processes (live, replay, the dashboard bundle) are mounted by the
  * hub process from hub/node-routes.ts.
@@ -29,6 +32,8 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerDispatchRoutes,
   registerReportRoutes,
   registerDrillRoutes,
+  registerSuppressionRoutes,
+  registerNotificationRoutes,
 ];
 
 export function registerRoutes(app: Hono<HubEnv>, deps: HubDeps): void {

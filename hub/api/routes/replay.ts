@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,17 +7,12 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { requireRole, type HubEnv } from '../auth.ts';
+import { can, type HubEnv } from '../auth.ts';
+import { ApiError } from '../../service-errors.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
-import { createReplayService, ReplayBusyError, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
-
-declare module '../deps.ts' {
-  interface HubDeps {
-    /** engineers' replay runner; created on first use with a work folder under the OS temp dir when absent */
-    replay?: ReplayService;
-  }
-}
+import { ReplayBusyError, type ReplayRun, type ReplayService } from '../../replay/replay-service.ts';
+import { translator } from '../../i18n/catalogue.ts';
 
 /** A clip of a few minutes of 1080p H.264 fits; anything bigger belongs on the command line. */
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
@@ -32,8 +26,12 @@ function runDto(run: ReplayRun, after = 0) {
 }
 
 export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  const engineer = requireRole('engineer');
-  const service = () => (deps.replay ??= createReplayService({ clock: deps.clock, logger: deps.logger, workDir: path.join(tmpdir(), `vigil-replay-${process.pid}`) }));
+  const engineer = can('replay.use');
+  // Built by the host (hub-node) and read per request: a test may stand in its own runner.
+  const service = (): ReplayService => {
+    if (!deps.replay) throw new ApiError(503, 'unavailable', 'replay is not running on this hub', 'error.not_running', { service: 'replay' });
+    return deps.replay;
+  };
 
   app.get('/api/replay/clips', engineer, (c) => c.json({ clips: service().clips() }));
 
@@ -44,15 +42,19 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const { name, replace } = queryParams(c, z.object({ name: z.string().min(1).max(128), replace: z.enum(['true', 'false']).optional() }).strict());
     const target = service().uploadPath(name);
     // A clip of the same name is not replaced unless asked: another engineer's runs may refer to it.
-    if (existsSync(target) && replace !== 'true') throw new HTTPException(409, { message: `a clip named ${path.basename(target)} exists; upload under another name, or add replace=true` });
+    if (existsSync(target) && replace !== 'true') {
+      throw new ApiError(409, 'clip_exists', `a clip named ${path.basename(target)} exists; upload under another name, or add replace=true`, 'error.clip_exists', { name: path.basename(target), option: 'replace=true' });
+    }
     const body = c.req.raw.body;
     if (!body) throw new HTTPException(400, { message: 'the request has no body; send the clip bytes' });
     // Uploads together stay under a quota (the replaced clip's bytes count as freed).
     const room = service().uploadRoom() + (replace === 'true' && existsSync(target) ? statSync(target).size : 0);
     const declared = Number(c.req.header('content-length') ?? NaN);
-    const message = `uploaded clips may take ${service().uploadQuotaBytes} bytes in all; delete some or ask for a larger quota`;
+    const quota = service().uploadQuotaBytes;
+    const message = `uploaded clips may take ${quota} bytes in all; delete some or ask for a larger quota`;
+    const localised = c.get('locale') === 'en' ? message : translator(c.get('locale')).t('error.upload_quota', { bytes: quota });
     // Answered before the body is read: the connection is closed rather than the rest of a large body drained.
-    const refuse = () => c.json({ error: 'insufficient_storage', message }, 507, { connection: 'close' });
+    const refuse = () => c.json({ error: 'insufficient_storage', message: localised }, 507, { connection: 'close' });
     if (declared > room) return refuse();
     class QuotaExceeded extends Error {}
     // Written beside the target and renamed, so that a half-sent clip never shows in the list.
@@ -84,7 +86,7 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     try {
       run = service().start(body.source, body.clip);
     } catch (err) {
-      if (err instanceof ReplayBusyError) throw new HTTPException(429, { message: err.message });
+      if (err instanceof ReplayBusyError) throw new ApiError(429, 'too_many_runs', err.message, 'error.replay_busy', { count: err.queued });
       throw err;
     }
     deps.logger.info('replay run queued', { user: c.get('user').name, id: run.id, clip: run.clip });

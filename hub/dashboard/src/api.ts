@@ -2,7 +2,9 @@
  * The hub API as the dashboard uses it: JSON in and out, a short-lived access
  * token renewed with the session's refresh token (both in sessionStorage, so
  * per tab and gone with it), and a one-use ticket to open the event stream.
+ * Messages come in the user's language (Accept-Language).
  */
+import { locale, t } from './i18n.ts';
 
 export interface User { name: string; role: string; unit?: string; sites?: string[] }
 const KEY = 'vigil.session';
@@ -32,13 +34,16 @@ function forget(): void {
 export function logout(): void {
   const s = read();
   forget();
-  if (s) void fetch('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${s.token}` } }).catch(quietly('logout'));
+  if (s) void fetch('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${s.token}`, ...languageHeader() } }).catch(quietly('logout'));
 }
 
+/** The hub answers errors in the language asked for: the user's choice. */
+const languageHeader = () => ({ 'accept-language': locale() });
+
 export async function login(name: string, password: string): Promise<User> {
-  const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }) });
+  const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader() }, body: JSON.stringify({ name, password }) });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, body.message ?? `login failed (${res.status})`);
+  if (!res.ok) throw new ApiError(res.status, body.message ?? t('ui.login.failed', { status: res.status }));
   store(body);
   return body.user as User;
 }
@@ -52,7 +57,7 @@ function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     const s = read();
     if (!s) return false;
-    const res = await fetch('/api/token/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: s.refreshToken }) }).catch(() => null);
+    const res = await fetch('/api/token/refresh', { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader() }, body: JSON.stringify({ refreshToken: s.refreshToken }) }).catch(() => null);
     if (!res?.ok) {
       // Unreachable hub: keep the session and try again later; refused: it has ended.
       if (res) { forget(); onUnauthorized(); }
@@ -72,22 +77,28 @@ async function freshToken(): Promise<string | null> {
   return read()?.token ?? null;
 }
 
+/** A fresh bearer token and the user's language, on top of the request's own headers. */
+async function authHeaders(init?: HeadersInit): Promise<Headers> {
+  const headers = new Headers(init);
+  const token = await freshToken();
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  else headers.delete('authorization');
+  headers.set('accept-language', locale());
+  return headers;
+}
+
 export async function api<T = any>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
   let body = init.body;
-  const headers = new Headers(init.headers);
-  if (init.json !== undefined) { headers.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
-  const send = async () => {
-    const token = await freshToken();
-    if (token) headers.set('authorization', `Bearer ${token}`);
-    return fetch(path, { ...init, headers, body });
-  };
+  const own = new Headers(init.headers);
+  if (init.json !== undefined) { own.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
+  const send = async () => fetch(path, { ...init, headers: await authHeaders(own), body });
   let res = await send();
   // Expired early (a clock apart, a hub restart): one refresh, one retry.
   if (res.status === 401 && read() && (await refresh())) res = await send();
   if (res.status === 401) { forget(); onUnauthorized(); }
   const text = await res.text();
   const data = text ? (() => { try { return JSON.parse(text); } catch { return { message: text }; } })() : {};
-  if (!res.ok) throw new ApiError(res.status, data.message ?? `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, data.message ?? t('error.http', { status: res.status }));
   return data as T;
 }
 
@@ -97,8 +108,7 @@ export function blobUrl(path: string): Promise<string> {
   let p = blobs.get(path);
   if (!p) {
     p = (async () => {
-      const token = await freshToken();
-      const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const res = await fetch(path, { headers: await authHeaders() });
       if (!res.ok) throw new ApiError(res.status, `${path}: ${res.status}`);
       return URL.createObjectURL(await res.blob());
     })();
@@ -108,8 +118,67 @@ export function blobUrl(path: string): Promise<string> {
   return p;
 }
 
+/** A page the hub renders (a printable report) in a language, opened in a new window for printing. */
+export async function openPrintable(path: string, lang: string): Promise<void> {
+  const res = await fetch(`${path}?lang=${encodeURIComponent(lang)}`, { headers: await authHeaders() });
+  if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => ({}))).message ?? t('error.http', { status: res.status }));
+  const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/html' }));
+  const w = window.open(url, '_blank');
+  w?.addEventListener('load', () => w.print(), { once: true });
+}
+
 export function snapshotPath(ref: { bucket: string; name: string }): string {
   return `/api/snapshots/${encodeURIComponent(ref.bucket)}/${ref.name.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * A camera's live view: the hub relays a motion-JPEG stream, which an <img>
+ * cannot fetch with a bearer token, so it is read here and each JPEG handed
+ * out as a blob URL. Returns a stop function.
+ */
+export function openLiveView(site: string, camera: string, onFrame: (url: string) => void, onError: (message: string) => void, fps = 2): () => void {
+  const ctl = new AbortController();
+  let last: string | null = null;
+  void (async () => {
+    try {
+      const res = await fetch(`/api/live/cameras/${encodeURIComponent(site)}/${encodeURIComponent(camera)}/stream?fps=${fps}`, { headers: await authHeaders(), signal: ctl.signal });
+      if (!res.ok || !res.body) throw new ApiError(res.status, (await res.json().catch(() => ({}))).message ?? t('error.http', { status: res.status }));
+      const reader = res.body.getReader();
+      let buf = new Uint8Array(0);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const next = new Uint8Array(buf.length + value.length);
+        next.set(buf); next.set(value, buf.length);
+        buf = next;
+        // Each part: headers, a blank line, Content-Length bytes of JPEG.
+        for (;;) {
+          const head = indexOf(buf, CRLFCRLF);
+          if (head < 0) break;
+          const headers = new TextDecoder().decode(buf.subarray(0, head));
+          const len = Number(/Content-Length:\s*(\d+)/i.exec(headers)?.[1] ?? NaN);
+          if (!Number.isFinite(len) || buf.length < head + 4 + len) break;
+          const jpeg = buf.slice(head + 4, head + 4 + len);
+          buf = buf.subarray(head + 4 + len);
+          const url = URL.createObjectURL(new Blob([jpeg], { type: 'image/jpeg' }));
+          onFrame(url);
+          if (last) URL.revokeObjectURL(last);
+          last = url;
+        }
+      }
+    } catch (err) {
+      if (!ctl.signal.aborted) onError((err as Error).message);
+    }
+  })();
+  return () => { ctl.abort(); if (last) URL.revokeObjectURL(last); };
+}
+const CRLFCRLF = new Uint8Array([13, 10, 13, 10]);
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
 }
 
 /**

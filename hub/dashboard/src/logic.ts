@@ -1,10 +1,13 @@
 /**
  * Pure view logic: formatters, LOS colours and labels, filters, countdowns and
- * the nearest-unit order. No DOM here, so that vitest checks it directly.
+ * the nearest-unit order. No DOM here, so that vitest checks it directly. Words
+ * come from the catalogue through the Translator each function is given.
  */
 import { TRANSITIONS } from '../../incidents/lifecycle.ts';
-import { mayTransition } from '../../api/roles.ts';
+import { mayTransition, roleHas, type Permission } from '../../api/roles.ts';
 import { FRUIN_WALKWAY } from '../../../edge/crowd/fruin.ts';
+import type { Translator } from '../../i18n/catalogue.ts';
+import { kindLabel as describeKind, severityLabel as describeSeverity, statusLabel as describeStatus } from '../../i18n/describe.ts';
 
 export type Los = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 export const LOS_LEVELS: readonly Los[] = ['A', 'B', 'C', 'D', 'E', 'F'];
@@ -22,14 +25,13 @@ export function losOf(density: number): Los {
 
 /** Colours run green to dark red; the letter and a word always go with them. */
 const LOS_COLOUR: Record<Los, string> = { A: '#2e7d32', B: '#7cb342', C: '#f9a825', D: '#ef6c00', E: '#d84315', F: '#8e0000' };
-const LOS_WORD: Record<Los, string> = { A: 'free flow', B: 'minor conflicts', C: 'restricted', D: 'crowded', E: 'very crowded', F: 'jammed' };
 
 export function losColour(los: Los | null | undefined): string {
   return los ? LOS_COLOUR[los] : '#78909c';
 }
 
-export function losLabel(los: Los | null | undefined): string {
-  return los ? `LOS ${los} — ${LOS_WORD[los]}` : 'no data';
+export function losLabel(t: Translator, los: Los | null | undefined): string {
+  return los ? t.t('ui.los', { los, word: t.t(`los.${los}`) }) : t.t('ui.los.none');
 }
 
 /** Text colour that stays readable on the LOS fill. */
@@ -39,50 +41,38 @@ export function losTextColour(los: Los | null | undefined): string {
 
 export type Severity = 'info' | 'warning' | 'critical';
 export const SEVERITY_ICON: Record<Severity, string> = { info: 'ℹ', warning: '▲', critical: '⬣' };
-export function severityLabel(s: string): string {
+export function severityLabel(t: Translator, s: string): string {
   const icon = SEVERITY_ICON[s as Severity] ?? '•';
-  return `${icon} ${s.toUpperCase()}`;
+  const word = describeSeverity(t, s);
+  return `${icon} ${t.locale === 'en' ? word.toUpperCase() : word}`;
 }
 
-const KIND_LABEL: Record<string, string> = {
-  'crowd.density': 'Crowd density',
-  'object.abandoned': 'Abandoned object',
-  'camera.offline': 'Camera offline',
-  'camera.frozen': 'Camera frozen',
-  'camera.tamper': 'Camera tamper',
-};
 const KIND_ICON: Record<string, string> = { crowd: '⁂', object: '▣', camera: '◉', sensor: '◈' };
 
-export function kindLabel(kind: string): string {
-  if (KIND_LABEL[kind]) return KIND_LABEL[kind]!;
-  if (kind.startsWith('sensor.')) return `Sensor: ${kind.slice(7).replace(/_/g, ' ')}`;
-  return kind;
+export function kindLabel(t: Translator, kind: string): string {
+  return describeKind(t, kind);
 }
 export function kindIcon(kind: string): string {
   return KIND_ICON[kind.split('.')[0]!] ?? '•';
 }
 
 /** "4 s", "3 min 05 s", "2 h 10 min": short enough for a feed row, exact enough to act on. */
-export function formatDuration(ms: number): string {
+export function formatDuration(t: Translator, ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t.t('ui.dur.s', { s: String(s) });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  if (m < 60) return t.t('ui.dur.ms', { m: String(m), s: String(s % 60).padStart(2, '0') });
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
-  return `${Math.floor(h / 24)} d ${h % 24} h`;
+  if (h < 48) return t.t('ui.dur.hm', { h: String(h), m: String(m % 60).padStart(2, '0') });
+  return t.t('ui.dur.dh', { d: String(Math.floor(h / 24)), h: String(h % 24) });
 }
 
-export function formatAge(thenMs: number, nowMs: number): string {
-  return nowMs - thenMs < 1000 ? 'just now' : `${formatDuration(nowMs - thenMs)} ago`;
+export function formatAge(t: Translator, thenMs: number, nowMs: number): string {
+  return nowMs - thenMs < 1000 ? t.t('ui.age.justNow') : t.t('ui.age.ago', { duration: formatDuration(t, nowMs - thenMs) });
 }
 
-export function formatDensity(d: number | null | undefined): string {
-  return d === null || d === undefined ? '—' : `${d < 1 ? d.toFixed(2) : d.toFixed(1)} /m²`;
-}
-
-export function formatClock(ms: number, timeZone = 'UTC'): string {
-  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone }).format(ms);
+export function formatDensity(t: Translator, d: number | null | undefined): string {
+  return d === null || d === undefined ? '—' : t.t('ui.density', { value: d < 1 ? d.toFixed(2) : d.toFixed(1) });
 }
 
 export interface Countdown {
@@ -95,10 +85,10 @@ export interface Countdown {
 }
 
 /** A deadline as the board shows it: "due in 42 min 10 s" or "OVERDUE by 3 min 00 s". */
-export function countdown(dueMs: number, nowMs: number): Countdown {
+export function countdown(t: Translator, dueMs: number, nowMs: number): Countdown {
   const leftMs = dueMs - nowMs;
   const overdue = leftMs < 0;
-  return { leftMs, overdue, urgent: !overdue && leftMs <= 15 * 60_000, text: overdue ? `OVERDUE by ${formatDuration(-leftMs)}` : `due in ${formatDuration(leftMs)}` };
+  return { leftMs, overdue, urgent: !overdue && leftMs <= 15 * 60_000, text: overdue ? t.t('ui.due.overdue', { duration: formatDuration(t, -leftMs) }) : t.t('ui.due.in', { duration: formatDuration(t, leftMs) }) };
 }
 
 export interface AlarmLike { site: string; camera: string; kind: string; severity: string; state?: string }
@@ -142,19 +132,24 @@ export function centroid(poly: readonly (readonly [number, number])[]): { x: num
   return { x: poly.reduce((s, p) => s + p[0], 0) / poly.length, y: poly.reduce((s, p) => s + p[1], 0) / poly.length };
 }
 
-export const ACTION_LABEL: Record<string, string> = {
-  acknowledged: 'Acknowledge', dispatched: 'Mark dispatched', on_scene: 'On scene', resolved: 'Resolve', closed: 'Close', false_alarm: 'False alarm', cancelled: 'Cancel',
-};
+export function actionLabel(t: Translator, to: string): string {
+  return t.lookup(`ui.action.${to}`) ?? describeStatus(t, to);
+}
 
 /** Lifecycle and roles come from the hub's own tables (hub/incidents/lifecycle.ts, hub/api/roles.ts). */
-export function mayStep(role: string, to: string): boolean {
-  return mayTransition(role, to);
+export function mayStep(role: string, to: string, assignedRole?: string | null): boolean {
+  return mayTransition(role, to, assignedRole);
+}
+
+/** Whether the login's role holds a permission of the hub's one role matrix. */
+export function may(role: string, permission: Permission): boolean {
+  return roleHas(role, permission);
 }
 
 /** The lifecycle buttons a login sees for an incident: allowed next steps its role may take. */
-export function actionsFor(status: string, role: string): string[] {
+export function actionsFor(status: string, role: string, assignedRole?: string | null): string[] {
   // Going back from dispatched to acknowledged is the hub's own move when every unit declines.
-  return ((TRANSITIONS as Record<string, readonly string[]>)[status] ?? []).filter((to) => mayStep(role, to) && !(status === 'dispatched' && to === 'acknowledged'));
+  return ((TRANSITIONS as Record<string, readonly string[]>)[status] ?? []).filter((to) => mayStep(role, to, assignedRole) && !(status === 'dispatched' && to === 'acknowledged'));
 }
 
 /** Dispatching a unit (picking one from the nearest list) is a triage step. */
@@ -164,13 +159,14 @@ export function mayDispatch(role: string): boolean {
 
 export const OPEN_STATUSES = new Set(['open', 'acknowledged', 'dispatched', 'on_scene']);
 
-export function statusLabel(s: string): string {
-  return s.replace(/_/g, ' ');
+export function statusLabel(t: Translator, s: string): string {
+  return describeStatus(t, s);
 }
 
-export const CAMERA_STATUS_ICON: Record<string, string> = { ok: '✔', offline: '✖', frozen: '❄', tamper: '⚠', stale: '?', unknown: '?' };
-export function cameraStatusLabel(status: string): string {
-  return `${CAMERA_STATUS_ICON[status] ?? '•'} ${status}`;
+export const CAMERA_STATUS_ICON: Record<string, string> = { ok: '✔', offline: '✖', frozen: '❄', tamper: '⚠', stale: '?', unknown: '?', starting: '…', out_of_service: '⦸' };
+/** An edge's own status word is data: shown as it came when the catalogue has no word for it. */
+export function cameraStatusLabel(t: Translator, status: string): string {
+  return `${CAMERA_STATUS_ICON[status] ?? '•'} ${t.lookup(`ui.camStatus.${status}`) ?? status}`;
 }
 
 export interface TruthObject { id: string; abandonAt: number; removedAt?: number | null; bbox: [number, number, number, number] }

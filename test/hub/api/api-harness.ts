@@ -7,6 +7,7 @@ import { createUserDirectory } from '../../../hub/auth/user-directory.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { openTestDb, type TestDb } from '../store/test-db.ts';
+import { withSessionParts } from '../../../hub/api/sessions.ts';
 
 export const PASSWORD = 'correct horse battery';
 export const SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -41,7 +42,7 @@ export async function apiHarness(options: { logins?: Partial<LoginPolicy>; db?: 
   const events = createHubEvents({ now: () => clock.now() });
   const hash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
   const users = createUserDirectory(USERS.map((u) => ({ ...u, passwordHash: hash })), []);
-  const deps: HubDeps = {
+  const deps: HubDeps = withSessionParts({
     db: t.db, dialect: 'sqlite', events, clock, logger: silentLogger,
     config: { corsOrigins: [ORIGIN], jwtSecret: SECRET, tokenTtlS: 3600, bodyLimitBytes: 4096, ...(options.logins ? { logins: options.logins } : {}) },
     sites: [],
@@ -49,7 +50,7 @@ export async function apiHarness(options: { logins?: Partial<LoginPolicy>; db?: 
     incidents: createIncidentService({ db: t.db, dialect: 'sqlite', clock, events }),
     health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'vigil_hub_up 1\n' }),
-  };
+  });
   const app = createHubApp(deps);
   const req: ApiHarness['req'] = (path, init = {}) => {
     const { as, json, from, ...rest } = init;

@@ -15,6 +15,7 @@ import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { migrateToLatest } from '../../../hub/store/migrate.ts';
 import type { Database } from '../../../hub/store/schema.ts';
+import { withSessionParts } from '../../../hub/api/sessions.ts';
 
 const sqlite = new DatabaseSync(':memory:');
 /** node:sqlite's statements, shaped as Kysely's SQLite driver expects better-sqlite3's. */
@@ -34,14 +35,14 @@ const database = {
 const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: database as never }) });
 await migrateToLatest(db);
 const events = createHubEvents();
-const deps: HubDeps = {
+const deps: HubDeps = withSessionParts({
   db, dialect: 'sqlite', events, clock: systemClock, logger: silentLogger,
   config: { corsOrigins: ['https://ops.example'], jwtSecret: 'deno-smoke-secret-that-is-long-enough-0123', tokenTtlS: 600, bodyLimitBytes: 4096 },
   sites: [],
   auth: { login: async (name, password) => (name === 'ada' && password === 'pw' ? { name: 'ada', role: 'admin' as const } : null) },
   incidents: createIncidentService({ db, dialect: 'sqlite', clock: systemClock, events }),
   health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
-};
+});
 const app = createHubApp(deps);
 const checks: Record<string, unknown> = {};
 

@@ -185,6 +185,65 @@ describe('sessions and tokens', () => {
   });
 });
 
+describe('refusals in the user\'s language', () => {
+  const ZH = { 'accept-language': 'zh-CN,zh;q=0.9' };
+  /** The same request in zh-CN and in English: the status and code agree, the message is each language's own. */
+  async function both(x: ApiHarness, send: (headers: Record<string, string>) => Promise<Response>) {
+    const zh = await send(ZH);
+    const en = await send({});
+    const [zb, eb] = [await body(zh), await body(en)];
+    expect(zh.status).toBe(en.status);
+    expect(zb.error).toBe(eb.error);
+    return { status: zh.status, zh: zb.message as string, en: eb.message as string, retryAfter: zh.headers.get('retry-after') };
+  }
+  const post = (x: ApiHarness, path: string, json: unknown, headers: Record<string, string>) => x.req(path, { json, headers });
+
+  it('refuses logins, locks and busy hubs in zh-CN and in English', async () => {
+    const x = await harness({ logins: { maxConcurrentLogins: 1, maxAttemptsPerName: 4 } });
+    expect(await both(x, (h) => post(x, '/api/login', { name: 'olga', password: 'wrong' }, h)))
+      .toMatchObject({ status: 401, zh: '用户名或密码错误', en: 'wrong name or password' });
+    for (let i = 0; i < 2; i++) await login(x, 'olga', `wrong-${i}`);
+    const locked = await both(x, (h) => post(x, '/api/login', { name: 'olga', password: PASSWORD }, h));
+    expect(locked.status).toBe(429);
+    expect(locked.retryAfter).toMatch(/^\d+$/);
+    expect(locked.zh).toMatch(/^登录尝试次数过多，请 \d+ 秒后再试$/);
+    expect(locked.en).toMatch(/^too many login attempts; try again in \d+ s$/);
+    // One login being checked (slowly) fills the hub's one slot: the next is answered at once.
+    countChecks(x, 300);
+    const slow = login(x, 'cora', PASSWORD);
+    await new Promise((r) => setTimeout(r, 50));
+    const busy = await x.req('/api/login', { json: { name: 'emil', password: PASSWORD }, headers: ZH });
+    expect(busy.status).toBe(429);
+    expect((await body(busy)).message).toBe('本中心正在核验其他登录，请 1 秒后再试');
+    expect((await slow).status).toBe(200);
+  });
+
+  it('refuses tokens, ended sessions and stream tickets in zh-CN and in English', async () => {
+    const x = await harness();
+    const s = await body(await login(x, 'olga', PASSWORD));
+    const bearer = (token: string) => (h: Record<string, string>) => x.req('/api/me', { headers: { ...h, authorization: `Bearer ${token}` } });
+    expect(await both(x, (h) => x.req('/api/me', { headers: h }))).toMatchObject({ status: 401, zh: '需要登录', en: 'login required' });
+    expect(await both(x, (h) => x.req('/api/me', { headers: { ...h, authorization: 'Basic b2xnYTp4' } })))
+      .toMatchObject({ status: 401, zh: 'Authorization 请求头须为“Bearer <令牌>”', en: 'Authorization header must be "Bearer <token>"' });
+    expect(await both(x, bearer('not.a.token'))).toMatchObject({ status: 401, zh: '令牌无效或已过期', en: 'invalid or expired token' });
+    expect(await both(x, (h) => x.req('/api/stream?ticket=nope', { headers: h })))
+      .toMatchObject({ status: 401, zh: '事件流票据无效、已使用或已过期，请重新申请（POST /api/stream/ticket）' });
+    expect(await both(x, (h) => post(x, '/api/token/refresh', { refreshToken: 'x'.repeat(32) }, h)))
+      .toMatchObject({ status: 401, zh: '会话已结束，请重新登录', en: 'the session has ended; log in again' });
+    // A new password ends the session; then a deleted user; then logout.
+    const ada = (await body(await login(x, 'ada', PASSWORD))).token as string;
+    const emil = (await body(await login(x, 'emil', PASSWORD))).token as string;
+    x.users.replace(USERS.filter((u) => u.name !== 'emil').map((u) => ({ ...u, passwordHash: u.name === 'ada' ? `${x.hash.slice(0, -4)}AAA=` : x.hash })));
+    expect(await both(x, bearer(ada))).toMatchObject({ status: 401, zh: '密码已更改，请重新登录', en: 'the password has changed; log in again' });
+    expect(await both(x, bearer(emil))).toMatchObject({ status: 401, zh: '该用户已不存在', en: 'this user no longer exists' });
+    await x.req('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${s.token}` } });
+    expect(await both(x, bearer(s.token))).toMatchObject({ status: 401, zh: '会话已结束，请重新登录' });
+    const later = await body(await login(x, 'olga', PASSWORD));
+    x.clock.advance(3600_000 + 1000);
+    expect(await both(x, bearer(later.token))).toMatchObject({ status: 401, zh: '令牌无效或已过期' });
+  });
+});
+
 describe('authorisation by site', () => {
   it('scopes every list and record to the user\'s sites: alarms, incidents, dead letters, the stream', async () => {
     const x = await harness();

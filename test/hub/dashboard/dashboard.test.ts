@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestHub, until, PASSWORD, type TestHub } from './harness.ts';
+import { apiAs, startTestHub, until, PASSWORD, type TestHub } from './harness.ts';
 import { abandonedAlarm, crowdAlarm, putSnapshot } from './alarms.ts';
 import { healthSubject } from '../../../common/subjects.ts';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ let hub: TestHub;
 
 /** A page whose clock runs from the hub's instant, so the browser and the hub agree on the shift. */
 async function openPage(browser: Browser, viewport: { viewport: { width: number; height: number } }): Promise<Page> {
-  const p = await browser.newPage(viewport);
+  // English here; dashboard-zh.test.ts walks the Chinese interface.
+  const p = await browser.newPage({ ...viewport, locale: 'en-US' });
   p.setDefaultTimeout(30_000);
   await p.clock.install({ time: hub.clock.now() });
   return p;
@@ -149,8 +150,16 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     await p2.click(`[data-alarm-id="${a.id}"] a.btn`);
     await p2.waitForSelector('button[data-action="acknowledged"]');
     expect(await p2.locator('button[data-action="closed"], button[data-action="cancelled"]').count()).toBe(0);
-    await p2.waitForSelector('.report .deadline');
-    expect(await p2.locator('.report[data-report="first"] .deadline').textContent()).toMatch(/due in (59 min|1 h 00 min)/);
+    // A warning: the plan is not activated, no report clock runs, and an operator cannot activate it.
+    await p2.waitForSelector('[data-plan="alarm_raised"]');
+    await p2.waitForSelector('[data-reports-waiting]');
+    expect(await p2.locator('[data-plan-form]').count()).toBe(0);
+    expect(await p2.locator('.report[data-report="first"] .deadline').textContent()).toBe('');
+    // The commander activates it (from the command centre): the operator's view follows, with the 1 h clock running.
+    const incidentId = decodeURIComponent(p2.url().split('/').pop()!);
+    expect((await apiAs(hub, 'commander', 'POST', `/api/incidents/${incidentId}/plan`, { level: 'IV', note: 'unattended suitcase on the walkway' })).status).toBe(200);
+    await p2.waitForSelector('[data-plan="activated"]', { timeout: 30_000 });
+    await until('the report clock', async () => /due in (59 min|1 h 00 min)/.test((await p2.locator('.report[data-report="first"] .deadline').textContent()) ?? ''));
     // The first report comes pre-filled from the hub's draft; the operator adds a measure and submits it.
     await p2.waitForFunction(() => (document.querySelector('.report[data-report="first"] textarea[name="whatHappened"]') as HTMLTextAreaElement | null)?.value.length);
     await p2.fill('.report[data-report="first"] textarea[name="measures"]', 'cordoned the bag — area cleared');
@@ -238,6 +247,7 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
   it('has large type on a wall display and a narrow layout on a laptop', async () => {
     const wall = await openPage(browser, { viewport: { width: 1920, height: 1080 } });
     await wall.goto(hub.url + '/?wall=1');
+    await wall.evaluate(() => localStorage.setItem('vigil.lang', 'en'));
     await wall.fill('#login-name', 'operator');
     await wall.fill('#login-password', PASSWORD);
     await wall.click('button[type=submit]');

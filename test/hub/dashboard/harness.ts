@@ -9,7 +9,8 @@ import { NatsServer } from '../../../common/proc/nats-server.ts';
 import { anchoredClock, type Clock } from '../../../common/clock.ts';
 import { zonedParts, zonedToEpoch } from '../../../hub/units/zoned-time.ts';
 import { silentLogger } from '../../../common/log.ts';
-import { loadSiteConfig, type SiteConfig } from '../../../common/config/site.ts';
+import { loadSiteConfig, siteSchema, type SiteConfig } from '../../../common/config/site.ts';
+import type { AlarmPolicyInput } from '../../../common/config/alarm-policy.ts';
 import { alarmSubject } from '../../../common/subjects.ts';
 import { ensureAlarmStream, ensureSnapshotBucket } from '../../../common/transport/alarm-stream.ts';
 import type { Alarm } from '../../../common/alarm.ts';
@@ -20,8 +21,11 @@ import { createIngest, type Ingest } from '../../../hub/ingest/ingest.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
 import { NODE_ROUTE_MODULES } from '../../../hub/node-routes.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
-import { createOps, type OpsRuntime } from '../../../hub/dispatch/ops.ts';
+import { createOps, type OpsRuntime } from '../../../hub/ops.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
+import { createLiveState } from '../../../hub/live/live-state.ts';
+import { startLiveFeed } from '../../../hub/live/live-feed.ts';
+import { withSessionParts } from '../../../hub/api/sessions.ts';
 
 export const DEMO_SITE_FILE = path.resolve(import.meta.dirname, '../../../fixtures/sites/demo.yaml');
 export const PASSWORD = 'test-password-1';
@@ -59,9 +63,10 @@ export function dayShiftInstant(timeZone: string, hour = 10, now = Date.now()): 
  * free loopback port. Logins are test users with one password. Rosters are
  * read at `at` (default: the site's day shift), never at the wall clock's hour.
  */
-export async function startTestHub(options: { at?: number } = {}): Promise<TestHub> {
+export async function startTestHub(options: { at?: number; policy?: AlarmPolicyInput; overdueIntervalMs?: number } = {}): Promise<TestHub> {
   process.env.VIGIL_DEMO_SENSOR_TOKEN ??= 'demo-sensor-token-for-tests';
-  const site = loadSiteConfig(DEMO_SITE_FILE);
+  const loaded = loadSiteConfig(DEMO_SITE_FILE);
+  const site = options.policy ? siteSchema.parse({ ...loaded, policy: options.policy }) : loaded;
   const clock = anchoredClock(options.at ?? dayShiftInstant(site.site.timezone));
   const nats = await NatsServer.start();
   const nc = await connect({ servers: nats.url });
@@ -73,9 +78,12 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
   const events = createHubEvents({ now: () => clock.now() });
   const incidents = createIncidentService({ db: store.db, dialect: 'sqlite', clock, events });
   // Dispatch waits for an operator in these tests (no automatic sends), and no drills start by themselves.
-  const ops: OpsRuntime = createOps({ db: store.db, clock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false } });
+  const ops: OpsRuntime = createOps({ db: store.db, dialect: 'sqlite', clock, events, sites: [site], incidents: incidentPortFrom(incidents), nc, logger: silentLogger, policy: { rules: [{ kind: '*', units: 0 }] }, drills: { enabled: false }, ...(options.overdueIntervalMs ? { overdueIntervalMs: options.overdueIntervalMs } : {}) });
   await ops.start();
-  const deps: HubDeps = {
+  const live = createLiveState({ sites: [site], clock });
+  const feed = startLiveFeed(nc, live, silentLogger);
+  const deps: HubDeps = withSessionParts({
+    live,
     db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: 'x'.repeat(48), tokenTtlS: 3600, bodyLimitBytes: 65536 },
     sites: [site], siteFiles: { [site.site.id]: DEMO_SITE_FILE },
@@ -84,8 +92,8 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
     health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'connected' } }),
     nc,
     ops,
-  };
-  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000 });
+  });
+  const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000, policies: ops.policies });
   await ingest.start();
   const app = createHubApp(deps, { extraRoutes: NODE_ROUTE_MODULES });
   const server: ServerType = await new Promise((resolve) => { const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
@@ -97,6 +105,7 @@ export async function startTestHub(options: { at?: number } = {}): Promise<TestH
     },
     async close() {
       await ingest.stop();
+      feed.stop();
       await ops.stop();
       // Open SSE streams would hold close() forever.
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -118,4 +127,13 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | n
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A request to the test hub as one of the test users (logs in first). */
+export async function apiAs(hub: TestHub, user: string, method: string, path: string, body?: unknown, lang = 'en'): Promise<{ status: number; body: any }> {
+  const login = await fetch(hub.url + '/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: user, password: PASSWORD }) });
+  const { token } = (await login.json()) as { token: string };
+  const res = await fetch(hub.url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'accept-language': lang }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
 }

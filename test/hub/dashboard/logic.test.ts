@@ -5,25 +5,35 @@ import {
 } from '../../../hub/dashboard/src/logic.ts';
 import { fruinLevel } from '../../../edge/crowd/fruin.ts';
 import { measuresToText, textToMeasures } from '../../../hub/dashboard/src/views/reports.ts';
+import { translator } from '../../../hub/i18n/catalogue.ts';
+
+const en = translator('en');
+const zh = translator('zh-CN');
 
 describe('formatters', () => {
   it('formats durations and ages for a feed row', () => {
-    expect(formatDuration(4_200)).toBe('4 s');
-    expect(formatDuration(185_000)).toBe('3 min 05 s');
-    expect(formatDuration(2 * 3600_000 + 10 * 60_000)).toBe('2 h 10 min');
-    expect(formatDuration(-5)).toBe('0 s');
-    expect(formatAge(1000, 1500)).toBe('just now');
-    expect(formatAge(0, 61_000)).toBe('1 min 01 s ago');
+    expect(formatDuration(en, 4_200)).toBe('4 s');
+    expect(formatDuration(en, 185_000)).toBe('3 min 05 s');
+    expect(formatDuration(en, 2 * 3600_000 + 10 * 60_000)).toBe('2 h 10 min');
+    expect(formatDuration(en, -5)).toBe('0 s');
+    expect(formatAge(en, 1000, 1500)).toBe('just now');
+    expect(formatAge(en, 0, 61_000)).toBe('1 min 01 s ago');
+    expect(formatDuration(zh, 185_000)).toBe('3 分 05 秒');
+    expect(formatAge(zh, 0, 61_000)).toBe('1 分 01 秒前');
   });
   it('formats densities with sensible precision and a dash for none', () => {
-    expect(formatDensity(0.061)).toBe('0.06 /m²');
-    expect(formatDensity(2.345)).toBe('2.3 /m²');
-    expect(formatDensity(null)).toBe('—');
+    expect(formatDensity(en, 0.061)).toBe('0.06 /m²');
+    expect(formatDensity(en, 2.345)).toBe('2.3 /m²');
+    expect(formatDensity(en, null)).toBe('—');
+    expect(formatDensity(zh, 2.345)).toBe('2.3 人/平方米');
   });
-  it('labels severities with an icon and kinds in words', () => {
-    expect(severityLabel('critical')).toMatch(/^\S+ CRITICAL$/);
-    expect(kindLabel('object.abandoned')).toBe('Abandoned object');
-    expect(kindLabel('sensor.panic_button')).toBe('Sensor: panic button');
+  it('labels severities with an icon and kinds in words, in either language', () => {
+    expect(severityLabel(en, 'critical')).toMatch(/^\S+ CRITICAL$/);
+    expect(severityLabel(zh, 'critical')).toBe('⬣ 严重');
+    expect(kindLabel(en, 'object.abandoned')).toBe('Abandoned object');
+    expect(kindLabel(en, 'sensor.panic_button')).toBe('Sensor: panic button');
+    expect(kindLabel(zh, 'sensor.panic')).toBe('传感器：紧急按钮');
+    expect(kindLabel(zh, 'crowd.density')).toBe('人群密度');
   });
 });
 
@@ -35,8 +45,9 @@ describe('level of service', () => {
   it('gives every level its own colour and a text label, and a neutral grey with "no data"', () => {
     const colours = new Set(FRUIN_BANDS.map((b) => losColour(b.los)));
     expect(colours.size).toBe(6);
-    expect(losLabel('F')).toBe('LOS F — jammed');
-    expect(losLabel(null)).toBe('no data');
+    expect(losLabel(en, 'F')).toBe('LOS F — jammed');
+    expect(losLabel(en, null)).toBe('no data');
+    expect(losLabel(zh, 'F')).toBe('服务水平 F：堵塞');
     expect(losColour(null)).not.toBe(losColour('A'));
   });
 });
@@ -63,9 +74,10 @@ describe('filters and sound', () => {
 describe('countdowns', () => {
   it('counts down, turns urgent in the last quarter hour and shows overdue', () => {
     const due = 10_000_000;
-    expect(countdown(due, due - 42 * 60_000)).toMatchObject({ overdue: false, urgent: false, text: 'due in 42 min 00 s' });
-    expect(countdown(due, due - 10 * 60_000)).toMatchObject({ urgent: true });
-    expect(countdown(due, due + 3 * 60_000)).toMatchObject({ overdue: true, text: 'OVERDUE by 3 min 00 s' });
+    expect(countdown(en, due, due - 42 * 60_000)).toMatchObject({ overdue: false, urgent: false, text: 'due in 42 min 00 s' });
+    expect(countdown(en, due, due - 10 * 60_000)).toMatchObject({ urgent: true });
+    expect(countdown(en, due, due + 3 * 60_000)).toMatchObject({ overdue: true, text: 'OVERDUE by 3 min 00 s' });
+    expect(countdown(zh, due, due + 3 * 60_000).text).toBe('已超时 3 分 00 秒');
   });
 });
 
@@ -99,6 +111,9 @@ describe('actions by role', () => {
     expect(actionsFor('dispatched', 'unit')).toEqual(['on_scene']);
     expect(actionsFor('dispatched', 'commander')).not.toContain('acknowledged');
     expect(actionsFor('open', 'engineer')).toEqual([]);
+    // Engineers act on their own board: camera and sensor faults.
+    expect(actionsFor('open', 'engineer', 'engineer')).toEqual(['acknowledged', 'false_alarm']);
+    expect(actionsFor('acknowledged', 'engineer', 'engineer')).toEqual(['resolved', 'false_alarm']);
     expect(actionsFor('closed', 'admin')).toEqual([]);
     expect(mayDispatch('operator')).toBe(true);
     expect(mayDispatch('unit')).toBe(false);

@@ -3,14 +3,13 @@ import { FakeClock } from '../../../common/clock.ts';
 import { ValidationError } from '../../../common/errors.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
-import { createDispatcher, type Dispatcher } from '../../../hub/dispatch/dispatcher.ts';
+import type { DispatchService } from '../../../hub/dispatch/dispatch-service.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
-import { createDispatchPolicy } from '../../../hub/dispatch/policy.ts';
 import { createMemoryOpsPublisher } from '../../../hub/dispatch/publisher.ts';
 import { listDispatches } from '../../../hub/dispatch/dispatch-store.ts';
 import { getUnit } from '../../../hub/units/unit-store.ts';
 import { seedUnits } from '../../../hub/units/seed-units.ts';
-import { DIALECTS, insertIncident, openTestDb, testSite, unitConfig } from './ops-fixture.ts';
+import { DIALECTS, dispatchServices, insertIncident, openTestDb, summaryOf, testSite, unitConfig } from './ops-fixture.ts';
 
 const T0 = Date.UTC(2026, 5, 3, 10, 0);
 
@@ -30,14 +29,14 @@ for (const dialect of DIALECTS) {
     let h: Awaited<ReturnType<typeof openTestDb>>;
     let clock: FakeClock;
     let pub: ReturnType<typeof createMemoryOpsPublisher>;
-    let dispatcher: Dispatcher;
+    let dispatcher: DispatchService;
     let events: ReturnType<typeof createHubEvents>;
     let incidents: ReturnType<typeof createIncidentService>;
 
     beforeAll(async () => { h = await openTestDb(dialect); });
     afterAll(async () => { dispatcher?.stop(); await h?.cleanup(); });
 
-    const make = () => createDispatcher({ db: h.db, clock, events, sites: [site], policy: createDispatchPolicy(), publisher: pub, incidents: incidentPortFrom(incidents) });
+    const make = () => dispatchServices({ db: h.db, clock, events, sites: [site], publisher: pub, incidents: incidentPortFrom(incidents) }).dispatch;
 
     beforeEach(async () => {
       dispatcher?.stop();
@@ -136,13 +135,13 @@ for (const dialect of DIALECTS) {
 
     it('refuses a manual dispatch of a unit that is not ready, naming it and why', async () => {
       const id = await insertIncident(h, { at: T0, kind: 'camera.offline', severity: 'warning' });
-      const err = await dispatcher.dispatch(id, { actor: 'op', units: ['u2'] }).catch((e: unknown) => e);
+      const err = await dispatcher.dispatch(id, { actor: { name: 'op', role: 'operator' }, units: ['u2'] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).field).toBe('units.0');
       expect((err as Error).message).toMatch(/u2 is not ready: has 4 members, needs at least 5/);
-      const ok = await dispatcher.dispatch(id, { actor: 'op', units: ['u5'] });
+      const ok = await dispatcher.dispatch(id, { actor: { name: 'op', role: 'operator' }, units: ['u5'] });
       expect(ok[0]!.orderedBy).toBe('op');
-      const near = await dispatcher.dispatch(id, { actor: 'op', count: 2 });
+      const near = await dispatcher.dispatch(id, { actor: { name: 'op', role: 'operator' }, count: 2 });
       expect(near.map((d) => d.unitId)).toEqual(['u1', 'u3']);
     });
 
@@ -150,7 +149,7 @@ for (const dialect of DIALECTS) {
       const id = await insertIncident(h, { at: T0, severity: 'warning' });
       expect((await dispatcher.autoDispatch(id)).map((d) => d.unitId)).toEqual(['u1']);
       await h.db.updateTable('incidents').set({ severity: 'critical', escalation_level: 1 }).where('id', '=', id).execute();
-      events.emit('incident.updated', { incident: { id, site: 'metro', zone: 'hall', kind: 'crowd.density', status: 'dispatched', severity: 'critical', alarmCount: 2, escalationLevel: 1 }, change: 'escalated' });
+      events.emit('incident.updated', { incident: summaryOf({ id, status: 'dispatched', alarmCount: 2, escalationLevel: 1 }), change: 'escalated' });
       await dispatcher.idle();
       const active = await listDispatches(h.db, { incidentId: id, active: true });
       expect(active.map((d) => d.unitId).sort()).toEqual(['u1', 'u3', 'u4']);
@@ -169,9 +168,17 @@ for (const dialect of DIALECTS) {
       expect((await incidents.getRow(id)).status).toBe('acknowledged');
     });
 
+    it('waits for an operator on an incident whose policy outcome is not dispatch', async () => {
+      const id = await insertIncident(h, { at: T0, severity: 'warning' });
+      events.emit('incident.created', { incident: summaryOf({ id, severity: 'warning', outcome: 'incident' }), alarmId: 'x' });
+      events.emit('incident.updated', { incident: summaryOf({ id, severity: 'warning', outcome: 'incident' }), change: 'escalated' });
+      await dispatcher.idle();
+      expect(await listDispatches(h.db, { incidentId: id })).toEqual([]);
+    });
+
     it('auto-dispatches on incident.created and re-arms ack timers after a restart', async () => {
       const id = await insertIncident(h, { at: T0, severity: 'warning' });
-      events.emit('incident.created', { incident: { id, site: 'metro', zone: 'hall', kind: 'crowd.density', status: 'open', severity: 'warning', alarmCount: 1, escalationLevel: 0 }, alarmId: 'x' });
+      events.emit('incident.created', { incident: summaryOf({ id, severity: 'warning', outcome: 'dispatch' }), alarmId: 'x' });
       await dispatcher.idle();
       expect((await listDispatches(h.db, { incidentId: id })).map((d) => d.unitId)).toEqual(['u1']);
       dispatcher.stop();

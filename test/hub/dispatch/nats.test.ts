@@ -4,7 +4,7 @@ import { NatsServer } from '../../../common/proc/nats-server.ts';
 import { FakeClock } from '../../../common/clock.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
-import { createOps, type OpsRuntime } from '../../../hub/dispatch/ops.ts';
+import { createOps, type OpsRuntime } from '../../../hub/ops.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
 import type { DispatchOrder } from '../../../hub/dispatch/order.ts';
 import { insertIncident, openTestDb, testSite, unitConfig } from './ops-fixture.ts';
@@ -36,7 +36,7 @@ describe('orders and acks over a real nats-server', () => {
     unitNc = await connect({ servers: nats.url });
     h = await openTestDb('sqlite');
     const incidents = createIncidentService({ db: h.db, dialect: h.dialect, clock, events });
-    ops = createOps({ db: h.db, clock, events, sites: [site], nc: hubNc, incidents: incidentPortFrom(incidents), drills: { enabled: false } });
+    ops = createOps({ db: h.db, dialect: h.dialect, clock, events, sites: [site], nc: hubNc, incidents: incidentPortFrom(incidents), drills: { enabled: false } });
     await ops.start();
   });
   afterAll(async () => {
@@ -49,7 +49,7 @@ describe('orders and acks over a real nats-server', () => {
 
   it('publishes the order on vigil.dispatch.<unit> and takes the ack as a request on .ack', async () => {
     const id = await insertIncident(h, { at: T0, severity: 'warning' });
-    const order = await next<DispatchOrder>(unitNc, 'vigil.dispatch.u1', () => ops.dispatcher.autoDispatch(id));
+    const order = await next<DispatchOrder>(unitNc, 'vigil.dispatch.u1', () => ops.dispatch.autoDispatch(id));
     expect(order).toMatchObject({ v: 1, incident: id, unit: 'u1', kind: 'crowd.density', severity: 'warning', ackSubject: 'vigil.dispatch.u1.ack' });
     expect(order.location).toMatchObject({ x: 10, y: 10, lat: 48.85, lon: 2.35 });
 
@@ -63,6 +63,8 @@ describe('orders and acks over a real nats-server', () => {
     const en = (await unitNc.request(order.ackSubject, JSON.stringify({ dispatchId: order.dispatchId, status: 'en_route' }), { timeout: 10_000 })).json<Record<string, unknown>>();
     expect(en).toMatchObject({ ok: true, state: 'en_route' });
 
+    // The commander activates the plan: its 30-minute on-scene clock starts now.
+    await ops.plan.activate(id, { level: 'III' }, { name: 'cmd', role: 'commander' });
     // Past the on-scene target, one warning goes to vigil.warning.<site>.
     const warning = await next<Record<string, unknown>>(unitNc, 'vigil.warning.metro', async () => {
       clock.advance(31 * 60_000);

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { Migrator, sql } from 'kysely';
 import { folderMigrationProvider } from '../../../hub/store/migrate.ts';
 import { siteSchema, type SiteConfig, type UnitConfig } from '../../../common/config/site.ts';
+import type { Alarm } from '../../../common/alarm.ts';
+import { storeAndCorrelate } from '../../../hub/incidents/correlator.ts';
 import { createDatabase, migrateToLatest, type HubDatabase } from '../../../hub/store/database.ts';
 
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -91,42 +93,55 @@ import { silentLogger } from '../../../common/log.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
-import { startSession } from '../../../hub/api/sessions.ts';
+import { startSession, withSessionParts } from '../../../hub/api/sessions.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
-import { createOps } from '../../../hub/dispatch/ops.ts';
+import { createOps } from '../../../hub/ops.ts';
+import { createUnitService } from '../../../hub/units/unit-service.ts';
+import { createDispatchService } from '../../../hub/dispatch/dispatch-service.ts';
+import { createDispatchPolicy, type DispatchPolicyInput } from '../../../hub/dispatch/policy.ts';
+import type { IncidentPort } from '../../../hub/dispatch/incident-port.ts';
+import type { OpsPublisher } from '../../../hub/dispatch/publisher.ts';
+import type { HubEvents, IncidentSummary } from '../../../hub/events.ts';
+import type { Clock } from '../../../common/clock.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../hub/store/schema.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
 import { createMemoryOpsPublisher } from '../../../hub/dispatch/publisher.ts';
+import type { Webhook } from '../../../hub/notify/webhook-config.ts';
 
 const SECRET = 's'.repeat(48);
 
 /** The hub API with hub-ops wired in, on a FakeClock, for app.request() tests. */
-export async function opsApp(siteCfg: SiteConfig, start: number, options: { dialect?: TestDialect; drills?: boolean } = {}) {
+export async function opsApp(siteCfg: SiteConfig, start: number, options: { dialect?: TestDialect; drills?: boolean; webhooks?: readonly Webhook[]; fetch?: typeof fetch; extraSites?: readonly SiteConfig[] } = {}) {
+  const sites = [siteCfg, ...(options.extraSites ?? [])];
   const dialect = options.dialect ?? 'sqlite';
   const h = await openTestDb(dialect);
   const clock = new FakeClock(start);
   const events = createHubEvents({ now: () => clock.now() });
   const incidents = createIncidentService({ db: h.db, dialect: h.dialect, clock, events });
   const publisher = createMemoryOpsPublisher();
-  const ops = createOps({ db: h.db, clock, events, sites: [siteCfg], incidents: incidentPortFrom(incidents), publisher, logger: silentLogger, drills: { enabled: options.drills ?? false } });
+  const ops = createOps({ db: h.db, dialect: h.dialect, clock, events, sites, incidents: incidentPortFrom(incidents), publisher, logger: silentLogger, drills: { enabled: options.drills ?? false }, ...(options.webhooks ? { webhooks: options.webhooks } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
   await ops.start();
-  const deps = {
+  const deps: HubDeps = withSessionParts({
     db: h.db, dialect: h.dialect, events, clock, logger: silentLogger,
     config: { corsOrigins: [], jwtSecret: SECRET, tokenTtlS: 3600, bodyLimitBytes: 65536 },
-    sites: [siteCfg], auth: { login: async () => null }, incidents,
+    sites, auth: { login: async () => null }, incidents,
     health: async () => ({ ok: true, db: { ok: true }, nats: { ok: true, status: 'none' } }),
     ops,
-  } as unknown as HubDeps;
+  });
   const app = createHubApp(deps);
   // A fresh token at the hub's own time: the fake clock jumps hours ahead in some tests.
   const as = async (user: ApiUser) => (await startSession(deps, user)).token;
-  const call = async (user: ApiUser | null, method: string, url: string, body?: unknown) => {
+  const call = async (user: ApiUser | null, method: string, url: string, body?: unknown, lang?: string) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (user) headers.authorization = `Bearer ${await as(user)}`;
+    if (lang) headers['accept-language'] = lang;
     const res = await app.request(url, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
     return { status: res.status, body: (await res.json()) as any };
   };
+  const authHeaders = async (user: ApiUser) => ({ authorization: `Bearer ${await as(user)}` });
   return {
-    h, clock, events, incidents, publisher, ops, app, call,
+    h, clock, events, incidents, publisher, ops, app, call, deps, authHeaders,
     async close() { await ops.stop(); await h.cleanup(); },
   };
 }
@@ -139,3 +154,39 @@ export const USERS = {
   unit1: { name: 'u1-radio', role: 'unit', unit: 'u1' },
   unit3: { name: 'u3-radio', role: 'unit', unit: 'u3' },
 } as const satisfies Record<string, ApiUser>;
+
+/** The unit and dispatch services as hub-ops builds them, for tests that drive dispatch alone. */
+export function dispatchServices(o: { db: Kysely<Database>; clock: Clock; events: HubEvents; sites: SiteConfig[]; publisher: OpsPublisher; incidents?: IncidentPort; policy?: DispatchPolicyInput }) {
+  const policy = createDispatchPolicy(o.policy ?? {});
+  const units = createUnitService({ db: o.db, clock: o.clock, events: o.events, sites: o.sites, speedOf: (id, site) => policy.speedOf(id, site) });
+  const dispatch = createDispatchService({ db: o.db, clock: o.clock, events: o.events, sites: o.sites, policy, units, publisher: o.publisher, ...(o.incidents ? { incidents: o.incidents } : {}) });
+  return { units, dispatch };
+}
+
+/** An incident.created / incident.updated summary, as the correlator would emit it. */
+export function summaryOf(over: Partial<IncidentSummary> & { id: string }): IncidentSummary {
+  return { site: 'metro', zone: 'hall', kind: 'crowd.density', status: 'open', severity: 'critical', alarmCount: 1, escalationLevel: 0, outcome: 'dispatch', assignedRole: 'operator', planLevel: null, acknowledged: false, ...over };
+}
+
+/** What hub ingest does with a batch: store and correlate under the site policies, then emit the events after the commit. */
+export async function ingestAlarms(t: { h: HubDatabase; events: HubEvents; ops: { policies: import('../../../hub/alarms/alarm-policy.ts').AlarmPolicies } }, alarms: readonly Alarm[], receivedAtMs: number) {
+  const r = await t.h.db.transaction().execute((trx) => storeAndCorrelate(trx, alarms.map((alarm) => ({ alarm, receivedAtMs })), { windowMs: 120_000, dialect: t.h.dialect, policies: t.ops.policies }));
+  for (const e of r.events) t.events.emit(e.type, e.data as never, { site: e.site });
+  return r;
+}
+
+let testAlarmSeq = 0;
+/** A valid alarm of the metro test site; override what the test is about. */
+export function metroAlarm(over: Partial<Alarm> & { at: number }): Alarm {
+  const { at, ...rest } = over;
+  const id = `ta-${++testAlarmSeq}-${randomUUID().slice(0, 8)}`;
+  const kind = rest.kind ?? 'crowd.density';
+  return {
+    v: 1, id, kind, state: 'raised', severity: 'warning', site: 'metro', camera: 'cam1', zone: kind === 'crowd.density' ? 'hall' : null, episode: `ep-${id}`,
+    capturedAt: new Date(at).toISOString(), mediaTime: null, edge: 'e1',
+    ...(kind === 'crowd.density' ? { crowd: { count: 110, density: 2.2, los: 'E', method: 'detections', confidence: 0.9, trendPerMin: 0.1, etaNextThresholdS: null, level: 'warning', threshold: 2, areaM2: 50 } } : {}),
+    ...(kind.startsWith('sensor.') ? { sensor: { sensorId: rest.camera ?? 'cam1', type: kind.slice(7), source: 'onvif' } } : {}),
+    ...(kind.startsWith('camera.') ? { health: { reason: 'no frames' } } : {}),
+    ...rest,
+  } as Alarm;
+}

@@ -68,7 +68,7 @@ describe('dispatch API', () => {
 
   it('lists overdue items: unacknowledged orders and the on-scene target', async () => {
     t.clock.advance(61_000);
-    await t.ops.dispatcher.idle();
+    await t.ops.idle();
     const r = await t.call(USERS.operator, 'GET', '/api/overdue');
     expect(r.status).toBe(200);
     expect(r.body.overdue.map((o: { kind: string; unit: string }) => `${o.kind}:${o.unit}`)).toContain('dispatch.unacknowledged:u3');
@@ -77,7 +77,15 @@ describe('dispatch API', () => {
     expect(u4.state).toBe('ordered');
     expect((await t.call(USERS.commander, 'POST', `/api/dispatches/${u4.id}/ack`)).status).toBe(200);
     t.clock.advance(31 * 60_000);
-    await t.ops.dispatcher.idle();
+    await t.ops.idle();
+    await t.ops.overdue.tick();
+    // Without the plan's activation no on-scene clock runs, however late the unit is.
+    const before = await t.call(USERS.commander, 'GET', '/api/overdue?site=metro');
+    expect(before.body.overdue.map((o: { kind: string }) => o.kind)).not.toContain('dispatch.on_scene_overdue');
+    const u4row = await t.h.db.selectFrom('dispatches').select('incident_id').where('id', '=', u4.id).executeTakeFirstOrThrow();
+    expect((await t.call(USERS.commander, 'POST', `/api/incidents/${u4row.incident_id}/plan`, { level: 'IV' })).status).toBe(200);
+    t.clock.advance(31 * 60_000);
+    await t.ops.idle();
     await t.ops.overdue.tick();
     const r2 = await t.call(USERS.commander, 'GET', '/api/overdue?site=metro');
     const kinds = r2.body.overdue.map((o: { kind: string }) => o.kind);

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../common/clock.ts';
 import { createHubEvents } from '../../../hub/events.ts';
-import { createDispatcher, type Dispatcher } from '../../../hub/dispatch/dispatcher.ts';
-import { createDispatchPolicy } from '../../../hub/dispatch/policy.ts';
+import type { DispatchService } from '../../../hub/dispatch/dispatch-service.ts';
 import type { OpsPublisher } from '../../../hub/dispatch/publisher.ts';
 import type { DispatchOrder } from '../../../hub/dispatch/order.ts';
 import { createDrillScheduler } from '../../../hub/drills/drill-scheduler.ts';
@@ -10,7 +9,7 @@ import { listDrills, RAN } from '../../../hub/drills/drill-store.ts';
 import { isWorkingTime, DEFAULT_DRILL_RULES } from '../../../hub/drills/planner.ts';
 import { seedUnits } from '../../../hub/units/seed-units.ts';
 import { addMonths, monthKey } from '../../../hub/units/zoned-time.ts';
-import { insertIncident, openTestDb, testSite, unitConfig, type TestDialect } from '../dispatch/ops-fixture.ts';
+import { dispatchServices, insertIncident, openTestDb, testSite, unitConfig, type TestDialect } from '../dispatch/ops-fixture.ts';
 import { seededRandom } from '../../../common/seeded-random.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -23,7 +22,7 @@ const site = { ...testSite(Array.from({ length: 8 }, (_, i) => unitConfig(`u${i 
 const parisSite = (() => { const s = structuredClone(site); s.site.timezone = 'Europe/Paris'; return s; })();
 
 /** Units that answer drills: acknowledge at once, on scene 5 min later; `silent` ones never answer. */
-function simulatedUnits(clock: FakeClock, getDispatcher: () => Dispatcher, silent: (o: DispatchOrder) => boolean) {
+function simulatedUnits(clock: FakeClock, getDispatcher: () => DispatchService, silent: (o: DispatchOrder) => boolean) {
   const pending = new Set<Promise<unknown>>();
   const orders: DispatchOrder[] = [];
   const track = (p: Promise<unknown>) => { const t = p.finally(() => pending.delete(t)); pending.add(t); };
@@ -44,13 +43,14 @@ async function simulate(dialect: TestDialect, days: number, siteCfg = site, seed
   const clock = new FakeClock(T0);
   const events = createHubEvents({ now: () => clock.now() });
   const rnd = mulberry32(seed);
-  let dispatcher!: Dispatcher;
+  let dispatcher!: DispatchService;
   let silentCount = 0;
   const sim = simulatedUnits(clock, () => dispatcher, () => (rnd() < 0.1 ? (silentCount++, true) : false));
-  dispatcher = createDispatcher({ db: h.db, clock, events, sites: [siteCfg], policy: createDispatchPolicy(), publisher: sim.publisher });
+  const svc = dispatchServices({ db: h.db, clock, events, sites: [siteCfg], publisher: sim.publisher });
+  dispatcher = svc.dispatch;
   await seedUnits(h.db, siteCfg, T0);
   await dispatcher.start();
-  const drills = createDrillScheduler({ db: h.db, clock, events, dispatcher, sites: [siteCfg], random: mulberry32(seed * 31), intervalMs: 6 * 60 * MIN });
+  const drills = createDrillScheduler({ db: h.db, clock, events, dispatch: dispatcher, units: svc.units, sites: [siteCfg], random: mulberry32(seed * 31), intervalMs: 6 * 60 * MIN });
   const unitEvents: string[] = [];
   events.on('*', (e) => { if (e.unit) unitEvents.push(e.type); });
   await drills.start();
@@ -138,7 +138,7 @@ describe('drill scheduler on postgres (two months, Europe/Paris)', () => {
       const running = (await listDrills(r.h.db, { states: ['running'] })).find((d) => d.id === manual.id);
       expect(running).toBeDefined();
       const id = await insertIncident(r.h, { at: r.clock.now(), severity: 'warning', kind: 'crowd.density' });
-      const sent = await r.dispatcher.dispatch(id, { actor: 'op', units: [next.unitId] });
+      const sent = await r.dispatcher.dispatch(id, { actor: { name: 'op', role: 'operator' }, units: [next.unitId] });
       expect(sent[0]!.unitId).toBe(next.unitId);
       await r.dispatcher.idle();
       await r.drills.idle();
@@ -159,10 +159,10 @@ describe('drills and readiness', () => {
       const clock = new FakeClock(Date.UTC(2026, 2, 2, 9, 0));
       const events = createHubEvents({ now: () => clock.now() });
       const cfg = testSite([unitConfig('u1', 20, 10), unitConfig('u2', 30, 10, { members: [{ id: 'u2-a', name: 'A' }] })]);
-      const dispatcher = createDispatcher({ db: h.db, clock, events, sites: [cfg], policy: createDispatchPolicy(), publisher: { async order() {}, async warning() {} } });
+      const { dispatch: dispatcher, units } = dispatchServices({ db: h.db, clock, events, sites: [cfg], publisher: { async order() {}, async warning() {} } });
       await seedUnits(h.db, cfg, clock.now());
       await dispatcher.start();
-      const drills = createDrillScheduler({ db: h.db, clock, events, dispatcher, sites: [cfg], random: mulberry32(3), intervalMs: 3_600_000 });
+      const drills = createDrillScheduler({ db: h.db, clock, events, dispatch: dispatcher, units, sites: [cfg], random: mulberry32(3), intervalMs: 3_600_000 });
       await drills.start();
       const manual = await drills.scheduleManual('u2', clock.now(), 'cmd');
       clock.advance(1);
@@ -193,8 +193,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         // The same random seed: two plans would name the same units twice, which the check below would see.
         const replicas = [1, 1].map((seed) => {
           const events = createHubEvents({ now: () => clock.now() });
-          const dispatcher = createDispatcher({ db: h.db, clock, events, sites: [cfg], policy: createDispatchPolicy(), publisher: { async order() {}, async warning() {} } });
-          return { dispatcher, drills: createDrillScheduler({ db: h.db, clock, events, dispatcher, sites: [cfg], random: mulberry32(seed), intervalMs: 3_600_000 }) };
+          const { dispatch: dispatcher, units } = dispatchServices({ db: h.db, clock, events, sites: [cfg], publisher: { async order() {}, async warning() {} } });
+          return { dispatcher, drills: createDrillScheduler({ db: h.db, clock, events, dispatch: dispatcher, units, sites: [cfg], random: mulberry32(seed), intervalMs: 3_600_000 }) };
         });
         for (const r of replicas) await r.dispatcher.start();
         // Both schedulers read "no plan yet" before either writes one: the race the plan key settles.

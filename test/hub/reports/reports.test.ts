@@ -3,19 +3,20 @@ import { FakeClock } from '../../../common/clock.ts';
 import { ValidationError } from '../../../common/errors.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
-import { createDispatcher } from '../../../hub/dispatch/dispatcher.ts';
 import { incidentPortFrom } from '../../../hub/dispatch/incident-port.ts';
-import { createDispatchPolicy } from '../../../hub/dispatch/policy.ts';
 import { createMemoryOpsPublisher } from '../../../hub/dispatch/publisher.ts';
+import { createPlanService } from '../../../hub/plan/plan-service.ts';
+import { createAlarmPolicies } from '../../../hub/alarms/alarm-policy.ts';
 import { createReportService } from '../../../hub/reports/report-service.ts';
 import { createOverdueWatcher, listOverdue } from '../../../hub/reports/overdue.ts';
 import { seedUnits } from '../../../hub/units/seed-units.ts';
-import { DIALECTS, insertIncident, openTestDb, testSite, unitConfig } from '../dispatch/ops-fixture.ts';
+import { DIALECTS, dispatchServices, insertIncident, openTestDb, summaryOf, testSite, unitConfig } from '../dispatch/ops-fixture.ts';
 
 const T0 = Date.UTC(2026, 5, 3, 10, 0);
 const MIN = 60_000;
 const site = testSite([unitConfig('u1', 20, 10), unitConfig('u2', 30, 10), unitConfig('u3', 40, 10)]);
-const summary = (id: string) => ({ incident: { id, site: 'metro', zone: 'hall', kind: 'crowd.density', status: 'open', severity: 'warning', alarmCount: 1, escalationLevel: 0 }, alarmId: 'a' });
+const summary = (id: string) => ({ incident: summaryOf({ id, severity: 'warning', outcome: 'dispatch' }), alarmId: 'a' });
+const COMMANDER = { name: 'cmd', role: 'commander' };
 
 const firstReport = { situation: 'Hall crowded at 10:00', whatHappened: 'Density rose past 4 persons/m²' };
 const writtenReport = { ...firstReport, cause: 'Two trains arriving at once', trend: 'falling after 10:20', measures: [{ taken: 'gate 3 closed', effect: 'inflow halved' }], nextSteps: 'stagger arrivals' };
@@ -32,13 +33,14 @@ for (const dialect of DIALECTS) {
       const events = createHubEvents({ now: () => clock.now() });
       const incidents = createIncidentService({ db: h.db, dialect: h.dialect, clock, events });
       const pub = createMemoryOpsPublisher();
-      const dispatcher = createDispatcher({ db: h.db, clock, events, sites: [site], policy: createDispatchPolicy(), publisher: pub, incidents: incidentPortFrom(incidents) });
+      const dispatcher = dispatchServices({ db: h.db, clock, events, sites: [site], publisher: pub, incidents: incidentPortFrom(incidents) }).dispatch;
       const reports = createReportService({ db: h.db, clock, events, sites: [site] });
-      return { clock, events, incidents, pub, dispatcher, reports };
+      const plan = createPlanService({ db: h.db, dialect: h.dialect, clock, events, policies: createAlarmPolicies([site]) });
+      return { clock, events, incidents, pub, dispatcher, reports, plan };
     };
 
-    it('sets the plan deadlines, pre-fills a draft, checks and records reports', async () => {
-      const { clock, events, pub, dispatcher, reports } = services();
+    it('starts the report clocks at the plan\'s activation (fake clock), pre-fills a draft, checks and records reports', async () => {
+      const { clock, events, dispatcher, reports, plan } = services();
       await dispatcher.start();
       await reports.start();
       const id = await insertIncident(h, { at: T0, severity: 'warning' });
@@ -51,8 +53,25 @@ for (const dialect of DIALECTS) {
       clock.advance(4 * MIN);
       await dispatcher.report(d!.id, 'on_scene', { name: 'u1-a', unit: 'u1' });
 
+      // Alarm raised, plan not activated: no clock runs, and a report has nothing to answer to.
+      expect(await reports.deadlines(id)).toEqual([]);
+      expect(await listOverdue(h.db, clock.now() + 5 * 3_600_000)).toEqual([]);
+      const early = await reports.submit(id, 'first', firstReport, 'cmd').catch((e: unknown) => e);
+      expect((early as ValidationError).field).toBe('plan');
+
+      clock.advance(10 * MIN);
+      const activatedAt = clock.now();
+      const row = await plan.activate(id, { level: 'III', note: 'two trains at once' }, COMMANDER);
+      expect(row).toMatchObject({ plan_level: 'III', plan_activated_by: 'cmd', plan_activated_at_ms: activatedAt, on_scene_due_ms: activatedAt + 30 * MIN });
+      const audit = await h.db.selectFrom('audit_log').select(['actor', 'action', 'data']).where('entity_id', '=', id).where('action', '=', 'plan.activated').execute();
+      expect(audit).toHaveLength(1);
+      expect(audit[0]!.actor).toBe('cmd');
+      expect(JSON.parse(audit[0]!.data!)).toMatchObject({ level: 'III', by: 'cmd', auto: false });
+      // Activating again at the same level changes nothing; the clocks keep their start.
+      clock.advance(MIN);
+      await plan.activate(id, { level: 'III' }, COMMANDER);
       const dl = await reports.deadlines(id);
-      expect(dl.map((x) => [x.kind, x.dueAt - T0, x.overdue])).toEqual([['first', 60 * MIN, false], ['written', 120 * MIN, false]]);
+      expect(dl.map((x) => [x.kind, x.dueAt - activatedAt, x.overdue])).toEqual([['first', 60 * MIN, false], ['written', 120 * MIN, false]]);
 
       const draft = await reports.draft(id);
       expect(draft.facts.alarms).toHaveLength(1);
@@ -61,7 +80,7 @@ for (const dialect of DIALECTS) {
       expect(draft.body.situation).toContain('zone hall');
       expect(draft.body.trend).toMatch(/rising/);
       expect(draft.body.people.involved).toBe(200);
-      expect(draft.body.measures[0]!.taken).toMatch(/unit u1 dispatched .* on scene/);
+      expect(draft.body.measures[0]!.taken).toMatch(/unit Unit u1 dispatched .* on scene/);
 
       const bad = await reports.submit(id, 'first', { whatHappened: 'x' }, 'cmd').catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(ValidationError);
@@ -80,7 +99,7 @@ for (const dialect of DIALECTS) {
     it('raises one warning per overdue item, and not again after a restart', async () => {
       await h.db.deleteFrom('dispatches').execute();
       await h.db.updateTable('units').set({ status: 'available' }).execute();
-      const { clock, events, pub, dispatcher, reports } = services();
+      const { clock, events, pub, dispatcher, reports, plan } = services();
       const seen: string[] = [];
       events.on('warning.raised', (e) => seen.push(e.data.key));
       await dispatcher.start();
@@ -89,6 +108,7 @@ for (const dialect of DIALECTS) {
       watcher.start();
       const id = await insertIncident(h, { at: T0 });
       events.emit('incident.created', summary(id));
+      await plan.activate(id, { level: 'II' }, COMMANDER);
       await reports.idle();
       await dispatcher.idle();
       const sent = await h.db.selectFrom('dispatches').select(['id', 'unit_id']).where('incident_id', '=', id).orderBy('ordered_at_ms').execute();

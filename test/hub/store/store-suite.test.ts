@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { TransitionError } from '../../../common/errors.ts';
 import { FakeClock } from '../../../common/clock.ts';
 import { createDatabase, migrateToLatest } from '../../../hub/store/database.ts';
+import { folderMigrationProvider } from '../../../hub/store/migrate.ts';
 import { storeAndCorrelate, type IncomingAlarm } from '../../../hub/incidents/correlator.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createHubEvents } from '../../../hub/events.ts';
@@ -27,6 +28,30 @@ for (const dialect of DIALECTS) {
 
     it('migrates idempotently: a second run applies nothing', async () => {
       expect(await migrateToLatest(t.db)).toEqual([]);
+    });
+
+    it('brings a store migrated by either branch up to both series: operations and security, in either order', async () => {
+      const all = await folderMigrationProvider().getMigrations();
+      const OPS = ['2026-11-29T10-ops-alarm-policy'];
+      const SECURITY = ['2026-11-29T12-security-tables', '2026-11-29T13-audit-retention'];
+      for (const name of [...OPS, ...SECURITY]) expect(Object.keys(all)).toContain(name);
+      for (const later of [OPS, SECURITY]) {
+        const u = await openTestDb(dialect, { migrate: false });
+        try {
+          const earlier = Object.fromEntries(Object.entries(all).filter(([n]) => !later.includes(n)));
+          await migrateToLatest(u.db, { getMigrations: async () => earlier });
+          expect(await migrateToLatest(u.db)).toEqual(later);
+          for (const table of ['alarm_suppressions', 'alarm_floods', 'notifications', 'sessions', 'login_limits', 'stream_tickets', 'audit_exports']) {
+            await sql`select count(*) from ${sql.table(table)}`.execute(u.db);
+          }
+          // Both series' changes to the shared tables: alarms gain their outcome (ops), the audit refuses updates (security).
+          await u.db.selectFrom('alarms').select(['outcome', 'suppressed', 'acked_at_ms']).execute();
+          await appendAudit(u.db, { atMs: T0, actor: 'test', action: 'test.entry', entity: 'test', entityId: 'x' });
+          await expect(u.db.updateTable('audit_log').set({ note: 'rewritten' }).execute()).rejects.toThrow();
+        } finally {
+          await u.cleanup();
+        }
+      }
     });
 
     it('stores an alarm once, whatever the number of deliveries', async () => {

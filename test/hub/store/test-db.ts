@@ -16,19 +16,24 @@ export interface TestDb extends HubDatabase {
   cleanup(): Promise<void>;
 }
 
-/** A fresh, migrated store: a temp SQLite file, or a PostgreSQL schema vigil_test_<random> dropped afterwards. */
-export async function openTestDb(dialect: TestDialect): Promise<TestDb> {
+/**
+ * A fresh, migrated store: a temp SQLite file, or a PostgreSQL schema
+ * vigil_test_<random> dropped afterwards. `migrate: false`: empty, for tests
+ * of the migrations themselves.
+ */
+export async function openTestDb(dialect: TestDialect, o: { migrate?: boolean } = {}): Promise<TestDb> {
+  const migrate = o.migrate ?? true;
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hub-'));
     const options = { dialect: 'sqlite' as const, file: path.join(dir, 'hub.db') };
     const h = createDatabase(options);
-    await migrateToLatest(h.db);
+    if (migrate) await migrateToLatest(h.db);
     return { ...h, options, async cleanup() { await h.destroy(); rmSync(dir, { recursive: true, force: true }); } };
   }
   const schema = `vigil_test_${randomBytes(6).toString('hex')}`;
   const options = { dialect: 'postgres' as const, connectionString: PG_URL, schema, poolSize: 4 };
   const h = createDatabase(options);
-  await migrateToLatest(h.db);
+  if (migrate) await migrateToLatest(h.db);
   return {
     ...h,
     options,

@@ -2,14 +2,15 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.ts';
 import { api, blobUrl, quietly } from '../api.ts';
 import { useStore } from '../store.ts';
-import { kindLabel, timelinePercent, truthMarks, formatDuration, type Mark } from '../logic.ts';
+import { t, tr } from '../i18n.ts';
+import { kindLabel, may, timelinePercent, truthMarks, formatDuration, type Mark } from '../logic.ts';
 import { SeverityBadge, KindLabel } from './common.ts';
 
 function RunSnapshot({ run, alarm }: { run: string; alarm: any }) {
   const [url, setUrl] = useState<string | null>(null);
   const name = alarm.snapshot?.name ? String(alarm.snapshot.name).split('/').pop() : null;
   useEffect(() => { if (name) blobUrl(`/api/replay/runs/${run}/snapshots/${encodeURIComponent(name)}`).then(setUrl, quietly('replay snapshot load')); }, [run, name]);
-  return url ? html`<img class="snap" src=${url} alt=${`${kindLabel(alarm.kind)} at ${alarm.mediaTime ?? '?'} s`} />` : html`<div class="snap snap-none">${name ? 'loading…' : 'no snapshot'}</div>`;
+  return url ? html`<img class="snap" src=${url} alt=${`${kindLabel(tr(), alarm.kind)} · ${alarm.mediaTime ?? '?'} s`} />` : html`<div class="snap snap-none">${name ? t('ui.loading') : t('ui.replay.noSnapshot')}</div>`;
 }
 
 export function ReplayView() {
@@ -40,7 +41,7 @@ export function ReplayView() {
     return () => clearInterval(t);
   }, [run?.id, run?.status]);
 
-  if (s.user && !['engineer', 'admin'].includes(s.user.role)) return html`<section class="view"><h2>Replay review</h2><p>Replay review is for engineers.</p></section>`;
+  if (s.user && !may(s.user.role, 'replay.use')) return html`<section class="view"><h2>${t('ui.replay.title')}</h2><p>${t('ui.replay.engineersOnly')}</p></section>`;
 
   const start = async (clip: any) => {
     setMsg(null);
@@ -58,10 +59,10 @@ export function ReplayView() {
     e.preventDefault();
     const f = fileEl.current?.files?.[0];
     if (!f) return;
-    setMsg(`Uploading ${f.name}…`);
+    setMsg(t('ui.replay.uploading', { name: f.name }));
     try {
       await api(`/api/replay/uploads?name=${encodeURIComponent(f.name)}`, { method: 'POST', body: f, headers: { 'content-type': f.type || 'application/octet-stream' } });
-      setMsg(`Uploaded ${f.name}.`);
+      setMsg(t('ui.replay.uploaded', { name: f.name }));
       await loadClips();
     } catch (err) { setMsg((err as Error).message); }
   };
@@ -71,30 +72,30 @@ export function ReplayView() {
   const seek = (t: number) => { if (videoEl.current) { videoEl.current.currentTime = t; void videoEl.current.play().catch(quietly('replay playback')); } };
 
   return html`<section class="view replay" aria-labelledby="replay-title">
-    <h2 id="replay-title">Replay review</h2>
+    <h2 id="replay-title">${t('ui.replay.title')}</h2>
     <div class="replay-pick">
-      <form onSubmit=${upload} class="inline-form"><label>Upload a clip <input type="file" accept="video/*" ref=${fileEl} /></label> <button class="btn" type="submit">Upload</button></form>
-      <table class="table clips"><thead><tr><th>Clip</th><th>From</th><th>Size</th><th>Truth</th><th></th></tr></thead><tbody>
-        ${clips.map((c) => html`<tr data-clip=${c.name}><td>${c.name}</td><td>${c.source}</td><td>${(c.bytes / 1e6).toFixed(1)} MB</td><td>${c.truth ? '✔ ' + c.truth : '—'}</td>
-          <td><button class="btn small" onClick=${() => start(c)} disabled=${run && (run.status === 'running' || run.status === 'queued')}>Run</button></td></tr>`)}
+      <form onSubmit=${upload} class="inline-form"><label>${t('ui.replay.upload')} <input type="file" accept="video/*" ref=${fileEl} /></label> <button class="btn" type="submit">${t('ui.replay.uploadButton')}</button></form>
+      <table class="table clips"><thead><tr><th>${t('ui.replay.clip')}</th><th>${t('ui.replay.from')}</th><th>${t('ui.replay.size')}</th><th>${t('ui.replay.truth')}</th><th></th></tr></thead><tbody>
+        ${clips.map((c) => html`<tr data-clip=${c.name}><td>${c.name}</td><td>${tr().lookup(`ui.replay.source.${c.source}`) ?? c.source}</td><td>${(c.bytes / 1e6).toFixed(1)} MB</td><td>${c.truth ? '✔ ' + c.truth : '—'}</td>
+          <td><button class="btn small" onClick=${() => start(c)} disabled=${run && (run.status === 'running' || run.status === 'queued')}>${t('ui.replay.run')}</button></td></tr>`)}
       </tbody></table>
     </div>
     ${msg ? html`<p role="status" class="hint">${msg}</p>` : null}
     ${run ? html`<div class="run" data-run-status=${run.status}>
-      <h3>${run.clip} — <span class="badge">${run.status}</span> · ${run.alarms.length} alarms${run.startedAt ? ` · ${formatDuration((run.endedAt ?? s.now) - run.startedAt)}` : ''}</h3>
+      <h3>${run.clip} — <span class="badge">${tr().lookup(`ui.replay.status.${run.status}`) ?? run.status}</span> · ${t('ui.replay.alarms', { n: run.alarms.length })}${run.startedAt ? ` · ${formatDuration(tr(), (run.endedAt ?? s.now) - run.startedAt)}` : ''}</h3>
       ${run.error ? html`<p class="error" role="alert">${run.error}</p>` : null}
       ${video ? html`<video ref=${videoEl} src=${video} controls muted class="replay-video" onLoadedMetadata=${(e: Event) => setMediaDuration((e.target as HTMLVideoElement).duration || 0)} onTimeUpdate=${(e: Event) => setPlayhead((e.target as HTMLVideoElement).currentTime)}></video>` : null}
-      <div class="timeline-bar" role="list" aria-label="Alarms on the clip's timeline">
-        ${run.alarms.map((a: any) => html`<button role="listitem" class=${'tl-mark alarm-mark sev-' + a.severity + ' st-' + a.state} style=${{ left: timelinePercent(a.mediaTime ?? 0, duration) + '%' }} title=${`${a.mediaTime?.toFixed?.(1) ?? '?'} s ${kindLabel(a.kind)} ${a.state}`} onClick=${() => seek(a.mediaTime ?? 0)}>${a.state === 'raised' ? '▼' : '△'}</button>`)}
-        ${marks.map((m) => html`<span role="listitem" class=${'tl-mark truth-mark mark-' + m.kind} style=${{ left: timelinePercent(m.t, duration) + '%' }} title=${`${m.kind} at ${m.t.toFixed(1)} s`}>${m.kind}</span>`)}
+      <div class="timeline-bar" role="list" aria-label=${t('ui.replay.timeline')}>
+        ${run.alarms.map((a: any) => html`<button role="listitem" class=${'tl-mark alarm-mark sev-' + a.severity + ' st-' + a.state} style=${{ left: timelinePercent(a.mediaTime ?? 0, duration) + '%' }} title=${`${a.mediaTime?.toFixed?.(1) ?? '?'} s ${kindLabel(tr(), a.kind)} ${a.state === 'raised' ? t('ui.alarm.raised') : t('ui.alarm.cleared')}`} onClick=${() => seek(a.mediaTime ?? 0)}>${a.state === 'raised' ? '▼' : '△'}</button>`)}
+        ${marks.map((m) => html`<span role="listitem" class=${'tl-mark truth-mark mark-' + m.kind} style=${{ left: timelinePercent(m.t, duration) + '%' }} title=${`${m.kind} · ${m.t.toFixed(1)} s`}>${m.kind}</span>`)}
         ${playhead !== null ? html`<span class="playhead" aria-hidden="true" style=${{ left: timelinePercent(playhead, duration) + '%' }}></span>` : null}
         <span class="tl-end">${duration.toFixed(0)} s</span>
       </div>
       ${run.summary ? html`<pre class="summary">${JSON.stringify(run.summary.abandoned ?? run.summary.alarms ?? run.summary, null, 1)}</pre>` : null}
-      ${marks.length ? html`<p>Truth: ${marks.filter((m) => m.kind === 'TP').length} TP · ${marks.filter((m) => m.kind === 'FP').length} FP · ${marks.filter((m) => m.kind === 'FN').length} FN</p>` : null}
+      ${marks.length ? html`<p>${t('ui.replay.marks', { tp: marks.filter((m) => m.kind === 'TP').length, fp: marks.filter((m) => m.kind === 'FP').length, fn: marks.filter((m) => m.kind === 'FN').length })}</p>` : null}
       <ol class="alarm-list">${run.alarms.map((a: any) => html`<li class="alarm" data-kind=${a.kind}><${RunSnapshot} run=${run.id} alarm=${a} />
-        <div class="alarm-body"><div class="alarm-head"><${SeverityBadge} severity=${a.severity} /> <${KindLabel} kind=${a.kind} /> ${a.state}</div>
-        <div><button class="btn small" onClick=${() => seek(a.mediaTime ?? 0)}>${(a.mediaTime ?? 0).toFixed(1)} s</button> ${a.zone ? `zone ${a.zone}` : ''} ${a.message ?? ''}</div></div></li>`)}</ol>
+        <div class="alarm-body"><div class="alarm-head"><${SeverityBadge} severity=${a.severity} /> <${KindLabel} kind=${a.kind} /> ${a.state === 'raised' ? t('ui.alarm.raised') : t('ui.alarm.cleared')}</div>
+        <div><button class="btn small" onClick=${() => seek(a.mediaTime ?? 0)}>${(a.mediaTime ?? 0).toFixed(1)} s</button> ${a.zone ? t('ui.alarm.zone', { zone: a.zone }) : ''} ${tr().locale === 'en' ? a.message ?? '' : ''}</div></div></li>`)}</ol>
     </div>` : null}
   </section>`;
 }

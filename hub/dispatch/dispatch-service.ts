@@ -9,34 +9,45 @@ import type { Database, IncidentRow } from '../store/schema.ts';
 import type { DispatchState } from '../store/schema-ops.ts';
 import { appendAudit } from '../store/audit.ts';
 import { NotFoundError } from '../store/not-found.ts';
-import { assessReadiness, type Readiness } from '../units/readiness.ts';
-import { getUnit, listUnits, setUnitStatus, storeCall, type Unit } from '../units/unit-store.ts';
-import { dispatchFromRow, getDispatch, listDispatches, updateDispatchIf, type Dispatch } from './dispatch-store.ts';
+import { getUnit, storeCall } from '../units/unit-store.ts';
+import type { UnitService, UnitWithReadiness } from '../units/unit-service.ts';
+import { resolveWarning, warningKey } from '../reports/warnings-store.ts';
+import type { Actor } from '../actor.ts';
+import { backgroundWork, type BackgroundWork } from '../background-work.ts';
+import { getDispatch, listDispatches, updateDispatchIf, type Dispatch } from './dispatch-store.ts';
 import { FINAL_INCIDENT, latestAlarm, readIncident, type IncidentPort } from './incident-port.ts';
 import { locateIncident, type MapLocation } from './location.ts';
-import { rankByEta, type Ranked } from './nearest.ts';
+import type { Ranked } from './nearest.ts';
 import { ackSubject, type DispatchOrder } from './order.ts';
 import type { DispatchPolicy } from './policy.ts';
 import type { OpsPublisher } from './publisher.ts';
-import './ops-events.ts';
 
 export type UnitReport = 'acknowledged' | 'en_route' | 'on_scene';
 
-export interface DispatcherOptions {
+export interface DispatchServiceOptions {
   db: Kysely<Database>;
   clock: Clock;
   events: HubEvents;
   sites: readonly SiteConfig[];
   policy: DispatchPolicy;
+  units: UnitService;
   publisher: OpsPublisher;
   /** incident transitions; when absent, incidents are only read */
   incidents?: IncidentPort;
   logger?: Logger;
 }
 
-export interface UnitWithReadiness extends Unit {
-  readiness: Readiness;
+/** What an order is about: an incident, or a drill (which has no incident behind it). */
+interface OrderTarget {
+  incidentId: string;
+  site: string;
+  kind: string;
+  severity: IncidentRow['severity'];
+  /** null for a drill */
+  incident: IncidentRow | null;
 }
+
+const targetOf = (inc: IncidentRow): OrderTarget => ({ incidentId: inc.id, site: inc.site, kind: inc.kind, severity: inc.severity, incident: inc });
 
 export interface DrillOrder {
   drillId: string;
@@ -45,6 +56,8 @@ export interface DrillOrder {
 }
 
 const SYSTEM = 'system:dispatch';
+/** Who may see drill dispatches (drills are unannounced). */
+const COMMAND_ROLES: ReadonlySet<string> = new Set(['commander', 'admin', 'system']);
 const FROM: Record<UnitReport, readonly DispatchState[]> = {
   acknowledged: ['ordered'],
   // Reporting progress implies the order was received.
@@ -59,33 +72,38 @@ const UNIT_STATUS_FOR: Record<UnitReport, 'dispatched' | 'en_route' | 'on_scene'
  * on one incident is serialised so that an escalation and an operator's manual
  * dispatch cannot both pick the same "next nearest" unit.
  */
-export class Dispatcher {
-  readonly #o: Readonly<DispatcherOptions>;
+export class DispatchService {
+  readonly #o: Readonly<DispatchServiceOptions>;
   readonly #log: Logger;
   readonly #sites: ReadonlyMap<string, SiteConfig>;
   readonly #timers = new Map<string, TimerHandle>();
   readonly #locks = new Map<string, Promise<unknown>>();
-  readonly #pending = new Set<Promise<unknown>>();
+  readonly #work: BackgroundWork;
   #offs: (() => void)[] = [];
   #stopped = false;
   #drillListeners: ((d: Dispatch) => void)[] = [];
 
-  constructor(options: DispatcherOptions) {
+  constructor(options: DispatchServiceOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'dispatch' });
+    this.#work = backgroundWork((err) => this.#log.error('dispatch work failed', { err: errorMessage(err) }));
     this.#sites = new Map(options.sites.map((s) => [s.site.id, s]));
   }
 
   get policy(): DispatchPolicy { return this.#o.policy; }
 
-  /** Subscribes to incident events and re-arms acknowledgement timers stored before a restart. */
+  /**
+   * Subscribes to incident events and re-arms acknowledgement timers stored
+   * before a restart. Units go out by themselves only for incidents whose
+   * alarm policy outcome is `dispatch`; the rest wait for an operator.
+   */
   async start(): Promise<void> {
     const { events } = this.#o;
     this.#stopped = false;
-    this.#offs.push(events.on('incident.created', (e) => { this.#track(this.autoDispatch(e.data.incident.id)); }));
+    this.#offs.push(events.on('incident.created', (e) => { if (e.data.incident.outcome === 'dispatch') this.#track(this.autoDispatch(e.data.incident.id)); }));
     this.#offs.push(events.on('incident.updated', (e) => {
       const { incident, change, to } = e.data;
-      if (change === 'escalated') this.#track(this.autoDispatch(incident.id, 'top_up'));
+      if (change === 'escalated' && incident.outcome === 'dispatch') this.#track(this.autoDispatch(incident.id, 'top_up'));
       else if (change === 'transition' && to && FINAL_INCIDENT.has(to)) this.#track(this.releaseIncident(incident.id, `incident ${to}`));
     }));
     const open = await listDispatches(this.#o.db, { state: 'ordered', limit: 100_000 });
@@ -103,7 +121,7 @@ export class Dispatcher {
 
   /** Resolves when every piece of background work started so far (event handlers, timers) has settled. */
   async idle(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#work.idle();
   }
 
   /** Called for every change to a drill dispatch; the drill scheduler records ack and on-scene times from it. */
@@ -112,26 +130,11 @@ export class Dispatcher {
     return () => { this.#drillListeners = this.#drillListeners.filter((f) => f !== fn); };
   }
 
-  siteOf(id: string): SiteConfig | undefined { return this.#sites.get(id); }
-
-  readiness(unit: Unit, at = this.#o.clock.now()): Readiness {
-    return assessReadiness(unit, at, this.#sites.get(unit.site)?.site.timezone ?? 'UTC');
-  }
-
-  async units(site?: string): Promise<UnitWithReadiness[]> {
-    const now = this.#o.clock.now();
-    return (await listUnits(this.#o.db, site)).map((u) => ({ ...u, readiness: this.readiness(u, now) }));
-  }
-
-  speedOf(u: Unit): number { return u.speed ?? this.#o.policy.speedOf(u.id, u.site); }
-
-  /** Ready, available units of a site, nearest (by ETA) first, leaving out `exclude`. */
-  async candidates(site: string, at: { x: number; y: number }, exclude: ReadonlySet<string> = new Set()): Promise<Ranked<UnitWithReadiness>[]> {
-    const units = (await this.units(site)).filter((u) => u.status === 'available' && u.readiness.ready && !exclude.has(u.id));
-    const busy = new Set((await listDispatches(this.#o.db, { site, active: true, drill: false, limit: 100_000 })).map((d) => d.unitId));
-    const free = units.filter((u) => !busy.has(u.id)).map((u) => ({ ...u, x: u.position.x, y: u.position.y }));
-    const speeds = new Map(free.map((u) => [u.id, this.speedOf(u)]));
-    return rankByEta(free, at, (id) => speeds.get(id) ?? this.#o.policy.config.defaultSpeed);
+  /** The ready units an operator would pick from for an incident, nearest (by ETA) first, with where the incident is. */
+  async candidates(incidentId: string): Promise<{ location: MapLocation | null; candidates: Ranked<UnitWithReadiness>[] }> {
+    const inc = await this.#incident(incidentId);
+    const location = await this.#where(inc);
+    return { location, candidates: location ? await this.#o.units.candidates(inc.site, location) : [] };
   }
 
   /**
@@ -146,7 +149,7 @@ export class Dispatcher {
       if (want === 0) return [];
       const active = (await listDispatches(this.#o.db, { incidentId, active: true })).length;
       if (active >= want) return [];
-      return this.#sendNearest(inc, want - active, SYSTEM, reason);
+      return this.#sendNearest(targetOf(inc), want - active, SYSTEM, reason);
     });
   }
 
@@ -154,13 +157,14 @@ export class Dispatcher {
    * An operator's dispatch: named units (each must be ready and available, or
    * the whole request is refused naming the unit and why), or the `count` nearest.
    */
-  async dispatch(incidentId: string, request: { actor: string; units?: readonly string[]; count?: number }): Promise<Dispatch[]> {
+  async dispatch(incidentId: string, request: { actor: Actor; units?: readonly string[]; count?: number }): Promise<Dispatch[]> {
     return this.#locked(incidentId, async () => {
       const inc = await this.#incident(incidentId);
       if (FINAL_INCIDENT.has(inc.status)) throw new TransitionError(inc.status, 'dispatched');
+      const target = targetOf(inc);
       if (!request.units?.length) {
-        const sent = await this.#sendNearest(inc, request.count ?? 1, request.actor, 'manual');
-        if (sent.length === 0) throw new ValidationError('count', `no ready and available unit at site ${inc.site}`);
+        const sent = await this.#sendNearest(target, request.count ?? 1, request.actor.name, 'manual');
+        if (sent.length === 0) throw new ValidationError('count', `no ready and available unit at site ${inc.site}`, { key: 'error.no_ready_unit', params: { site: inc.site } });
         return sent;
       }
       const where = await this.#where(inc);
@@ -168,24 +172,29 @@ export class Dispatcher {
       const picked: Ranked<UnitWithReadiness>[] = [];
       for (const [i, id] of request.units.entries()) {
         const unit = await getUnit(this.#o.db, id);
-        if (!unit || unit.site !== inc.site) throw new ValidationError(`units.${i}`, `unit ${id} does not exist at site ${inc.site}`);
-        const readiness = this.readiness(unit);
-        if (!readiness.ready) throw new ValidationError(`units.${i}`, `unit ${id} is not ready: ${readiness.reasons.join('; ')}`);
-        if (active.has(id)) throw new ValidationError(`units.${i}`, `unit ${id} is already dispatched to this incident`);
-        if (unit.status !== 'available') throw new ValidationError(`units.${i}`, `unit ${id} is ${unit.status}, not available`);
+        if (!unit || unit.site !== inc.site) throw new ValidationError(`units.${i}`, `unit ${id} does not exist at site ${inc.site}`, { key: 'error.unit_unknown', params: { unit: id, site: inc.site } });
+        const readiness = this.#o.units.readiness(unit);
+        if (!readiness.ready) throw new ValidationError(`units.${i}`, `unit ${id} is not ready: ${readiness.reasons.join('; ')}`, { key: 'error.unit_not_ready', params: { unit: id, reasons: readiness.reasons.join('; ') } });
+        if (active.has(id)) throw new ValidationError(`units.${i}`, `unit ${id} is already dispatched to this incident`, { key: 'error.unit_already', params: { unit: id } });
+        if (unit.status !== 'available') throw new ValidationError(`units.${i}`, `unit ${id} is ${unit.status}, not available`, { key: 'error.unit_busy', params: { unit: id, status: unit.status } });
         const distance = where ? Math.hypot(unit.position.x - where.x, unit.position.y - where.y) : NaN;
-        picked.push({ unit: { ...unit, readiness }, distance, etaS: distance / this.speedOf(unit) });
+        picked.push({ unit: { ...unit, readiness }, distance, etaS: distance / this.#o.units.speedOf(unit) });
       }
       const out: Dispatch[] = [];
-      for (const [i, r] of picked.entries()) out.push(await this.#send(inc, where, r, request.actor, active.size + i + 1, 'manual'));
+      for (const [i, r] of picked.entries()) out.push(await this.#send(target, where, r, request.actor.name, active.size + i + 1, 'manual'));
       return out;
     });
   }
 
-  /** A unit's acknowledgement or progress report. `unitId` (from the login or the NATS subject) must own the dispatch. */
-  async report(dispatchId: string, status: UnitReport, actor: { name: string; unit?: string }): Promise<Dispatch> {
+  /**
+   * A unit's acknowledgement or progress report. A unit (from its login or its
+   * NATS subject) reports only on its own dispatches; to it, another unit's
+   * dispatch does not exist.
+   */
+  async report(dispatchId: string, status: UnitReport, actor: Actor): Promise<Dispatch> {
     const d0 = await getDispatch(this.#o.db, dispatchId);
-    if (!d0 || (actor.unit !== undefined && d0.unitId !== actor.unit)) throw new NotFoundError('dispatch', dispatchId);
+    const ownUnit = actor.role === 'unit' ? actor.unit ?? '\u0000' : actor.unit;
+    if (!d0 || (ownUnit !== undefined && d0.unitId !== ownUnit)) throw new NotFoundError('dispatch', dispatchId);
     return this.#locked(d0.incidentId, async () => {
       const d = (await getDispatch(this.#o.db, dispatchId))!;
       const now = this.#o.clock.now();
@@ -204,20 +213,20 @@ export class Dispatcher {
       this.#timers.delete(d.id);
       const unitStatus = d.drill ? null : UNIT_STATUS_FOR[status];
       await storeCall('record unit report', () => this.#o.db.transaction().execute(async (trx) => {
-        if (unitStatus) await trx.updateTable('units').set({ status: unitStatus, status_at_ms: now, updated_at_ms: now }).where('id', '=', d.unitId).execute();
-        if (status === 'on_scene') await trx.updateTable('ops_warnings').set({ resolved_at_ms: now }).where('key', '=', `dispatch.on_scene_overdue:${d.id}`).where('resolved_at_ms', 'is', null).execute();
+        if (unitStatus) await this.#o.units.record(trx, d.unitId, unitStatus, now);
+        if (status === 'on_scene') await resolveWarning(trx, warningKey.onScene(d.id), now);
         await appendAudit(trx, { atMs: now, actor: actor.name, action: `dispatch.${status}`, entity: 'dispatch', entityId: d.id, data: { incident: d.incidentId, unit: d.unitId, drill: d.drill, afterMs: now - d.orderedAt } });
       }));
       const updated = (await getDispatch(this.#o.db, d.id))!;
       this.#announce(updated, d.state);
-      if (unitStatus) this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: unitStatus }, { site: d.site, unit: d.unitId });
+      if (unitStatus) this.#o.units.announce(d.unitId, d.site, unitStatus);
       if (!d.drill && status === 'on_scene') await this.#incidentTo(d.incidentId, 'on_scene', actor.name, `unit ${d.unitId} on scene`);
       return updated;
     });
   }
 
   /** Ends every active dispatch of a finished incident and frees its units. */
-  async releaseIncident(incidentId: string, why: string, actor = SYSTEM): Promise<number> {
+  async releaseIncident(incidentId: string, why: string, actor: string = SYSTEM): Promise<number> {
     return this.#locked(incidentId, async () => {
       const active = await listDispatches(this.#o.db, { incidentId, active: true });
       for (const d of active) await this.#close(d, d.state === 'on_scene' ? 'released' : 'cancelled', actor, why);
@@ -226,13 +235,14 @@ export class Dispatcher {
   }
 
   /** Stands one unit down (released when on scene, cancelled before). */
-  async release(dispatchId: string, actor: string, why = 'released by operator'): Promise<Dispatch> {
+  async release(dispatchId: string, actor: Actor, why = 'released by operator'): Promise<Dispatch> {
     const d0 = await getDispatch(this.#o.db, dispatchId);
-    if (!d0) throw new NotFoundError('dispatch', dispatchId);
+    // Drills stay unannounced: to anyone but command, a drill dispatch does not exist.
+    if (!d0 || (d0.drill && !COMMAND_ROLES.has(actor.role ?? 'system'))) throw new NotFoundError('dispatch', dispatchId);
     return this.#locked(d0.incidentId, async () => {
       const d = (await getDispatch(this.#o.db, dispatchId))!;
       if (!['ordered', 'acknowledged', 'en_route', 'on_scene'].includes(d.state)) throw new TransitionError(d.state, 'released', 'dispatch');
-      await this.#close(d, d.state === 'on_scene' ? 'released' : 'cancelled', actor, why);
+      await this.#close(d, d.state === 'on_scene' ? 'released' : 'cancelled', actor.name, why);
       return (await getDispatch(this.#o.db, d.id))!;
     });
   }
@@ -240,61 +250,61 @@ export class Dispatcher {
   /**
    * A readiness drill goes down the same order path. The order looks like any
    * other (no drill flag), so the unit's response is the real one; the drill is
-   * revealed when the unit reports on scene. The drill's incident reference is
+   * revealed when the unit reports on scene. The order's incident reference is
    * a fresh id with no incident behind it, and the unit's status is left alone
    * so that a real incident can still take the unit (which cancels the drill).
    */
   async dispatchDrill(drill: DrillOrder): Promise<Dispatch> {
     const unit = await getUnit(this.#o.db, drill.unitId);
     if (!unit) throw new NotFoundError('unit', drill.unitId);
-    const incidentId = randomUUID();
+    const target: OrderTarget = { incidentId: randomUUID(), site: unit.site, kind: 'sensor.input', severity: 'warning', incident: null };
     const where = drill.location ?? { x: unit.position.x, y: unit.position.y, from: 'post' };
     const distance = Math.hypot(unit.position.x - where.x, unit.position.y - where.y);
-    const fake = { id: incidentId, site: unit.site, kind: 'sensor.input', severity: 'warning' } as IncidentRow;
-    return this.#locked(incidentId, () => this.#send(fake, where, { unit: { ...unit, readiness: this.readiness(unit) }, distance, etaS: distance / this.speedOf(unit) }, 'system:drills', 1, 'auto', drill.drillId));
+    const ranked = { unit: { ...unit, readiness: this.#o.units.readiness(unit) }, distance, etaS: distance / this.#o.units.speedOf(unit) };
+    return this.#locked(target.incidentId, () => this.#send(target, where, ranked, 'system:drills', 1, 'auto', drill.drillId));
   }
 
-  async #sendNearest(inc: IncidentRow, k: number, actor: string, reason: 'auto' | 'manual' | 'escalation' | 'top_up'): Promise<Dispatch[]> {
-    const where = await this.#where(inc);
+  async #sendNearest(target: OrderTarget, k: number, actor: string, reason: 'auto' | 'manual' | 'escalation' | 'top_up'): Promise<Dispatch[]> {
+    const where = target.incident ? await this.#where(target.incident) : null;
     if (!where) {
-      this.#log.warn('incident has no map location; waiting for an operator', { incident: inc.id });
-      await appendAudit(this.#o.db, { atMs: this.#o.clock.now(), actor: SYSTEM, action: 'dispatch.no_location', entity: 'incident', entityId: inc.id });
+      this.#log.warn('incident has no map location; waiting for an operator', { incident: target.incidentId });
+      await appendAudit(this.#o.db, { atMs: this.#o.clock.now(), actor: SYSTEM, action: 'dispatch.no_location', entity: 'incident', entityId: target.incidentId });
       return [];
     }
-    const involved = new Set((await listDispatches(this.#o.db, { incidentId: inc.id, limit: 100_000 })).map((d) => d.unitId));
-    const ranked = (await this.candidates(inc.site, where, involved)).slice(0, k);
+    const involved = new Set((await listDispatches(this.#o.db, { incidentId: target.incidentId, limit: 100_000 })).map((d) => d.unitId));
+    const ranked = (await this.#o.units.candidates(target.site, where, involved)).slice(0, k);
     if (ranked.length < k) {
-      await appendAudit(this.#o.db, { atMs: this.#o.clock.now(), actor: SYSTEM, action: 'dispatch.short', entity: 'incident', entityId: inc.id, note: `wanted ${k} units, ${ranked.length} ready and available`, data: { wanted: k, found: ranked.length, reason } });
+      await appendAudit(this.#o.db, { atMs: this.#o.clock.now(), actor: SYSTEM, action: 'dispatch.short', entity: 'incident', entityId: target.incidentId, note: `wanted ${k} units, ${ranked.length} ready and available`, data: { wanted: k, found: ranked.length, reason } });
     }
     const out: Dispatch[] = [];
-    for (const [i, r] of ranked.entries()) out.push(await this.#send(inc, where, r, actor, involved.size + i + 1, reason));
+    for (const [i, r] of ranked.entries()) out.push(await this.#send(target, where, r, actor, involved.size + i + 1, reason));
     return out;
   }
 
-  async #send(inc: IncidentRow, where: MapLocation | null, r: Ranked<UnitWithReadiness>, actor: string, rank: number, reason: 'auto' | 'manual' | 'escalation' | 'top_up', drillId: string | null = null): Promise<Dispatch> {
+  async #send(target: OrderTarget, where: MapLocation | null, r: Ranked<UnitWithReadiness>, actor: string, rank: number, reason: 'auto' | 'manual' | 'escalation' | 'top_up', drillId: string | null = null): Promise<Dispatch> {
     const { db, clock, policy } = this.#o;
     const now = clock.now();
     const id = randomUUID();
     const drill = drillId !== null;
-    const order = await this.#order(inc, where, r, id, now, drill);
+    const order = await this.#order(target, where, r, id, now);
     const distance = Number.isFinite(r.distance) ? r.distance : null;
     const etaS = Number.isFinite(r.etaS) ? r.etaS : null;
     // A real call takes a unit out of any drill it is running.
     const drills = drill ? [] : await listDispatches(db, { unitId: r.unit.id, active: true, drill: true });
     await storeCall(`dispatch unit ${r.unit.id}`, () => db.transaction().execute(async (trx) => {
       await trx.insertInto('dispatches').values({
-        id, incident_id: inc.id, site: inc.site, unit_id: r.unit.id, kind: inc.kind, severity: inc.severity,
+        id, incident_id: target.incidentId, site: target.site, unit_id: r.unit.id, kind: target.kind, severity: target.severity,
         drill: drill ? 1 : 0, drill_id: drillId, state: 'ordered', ordered_by: actor, distance, eta_s: etaS,
         order_json: JSON.stringify(order), ordered_at_ms: now, ack_by_ms: now + policy.ackTimeoutMs,
         acked_at_ms: null, en_route_at_ms: null, on_scene_at_ms: null, on_scene_by_ms: now + policy.onSceneTargetMs, closed_at_ms: null, replaced_by: null,
       }).execute();
-      if (!drill) await trx.updateTable('units').set({ status: 'dispatched', status_at_ms: now, updated_at_ms: now }).where('id', '=', r.unit.id).execute();
+      if (!drill) await this.#o.units.record(trx, r.unit.id, 'dispatched', now);
       await appendAudit(trx, {
-        atMs: now, actor, action: drill ? 'drill.dispatch.sent' : 'dispatch.sent', entity: drill ? 'drill' : 'incident', entityId: drillId ?? inc.id,
+        atMs: now, actor, action: drill ? 'drill.dispatch.sent' : 'dispatch.sent', entity: drill ? 'drill' : 'incident', entityId: drillId ?? target.incidentId,
         note: `unit ${r.unit.id} (${reason}, rank ${rank})`, data: { dispatch: id, unit: r.unit.id, distance, etaS, reason, ackBy: now + policy.ackTimeoutMs },
       });
     }));
-    for (const dd of drills) await this.#close(dd, 'cancelled', SYSTEM, `unit taken by incident ${inc.id}`);
+    for (const dd of drills) await this.#close(dd, 'cancelled', SYSTEM, `unit taken by incident ${target.incidentId}`);
     const d = (await getDispatch(db, id))!;
     this.#arm(d);
     try {
@@ -306,17 +316,18 @@ export class Dispatcher {
     if (drill) this.#notifyDrill(d);
     else {
       this.#o.events.emit('dispatch.sent', { dispatch: d, rank, reason }, { site: d.site, unit: d.unitId });
-      this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: 'dispatched' }, { site: d.site, unit: d.unitId });
-      await this.#incidentTo(inc.id, 'dispatched', actor, `unit ${r.unit.id} dispatched`);
+      this.#o.units.announce(d.unitId, d.site, 'dispatched');
+      await this.#incidentTo(target.incidentId, 'dispatched', actor, `unit ${r.unit.id} dispatched`);
     }
     return d;
   }
 
-  async #order(inc: IncidentRow, where: MapLocation | null, r: Ranked<UnitWithReadiness>, id: string, now: number, drill: boolean): Promise<DispatchOrder> {
+  async #order(target: OrderTarget, where: MapLocation | null, r: Ranked<UnitWithReadiness>, id: string, now: number): Promise<DispatchOrder> {
     const { policy } = this.#o;
     let snapshot: DispatchOrder['snapshot'] = null;
     const known: Record<string, unknown> = {};
-    if (drill) {
+    const inc = target.incident;
+    if (!inc) {
       known.message = 'Assistance requested at this location; report on arrival.';
     } else {
       known.alarmCount = inc.alarm_count;
@@ -329,7 +340,7 @@ export class Dispatcher {
       }
     }
     return {
-      v: 1, dispatchId: id, incident: inc.id, site: inc.site, unit: r.unit.id, kind: inc.kind, severity: inc.severity,
+      v: 1, dispatchId: id, incident: target.incidentId, site: target.site, unit: r.unit.id, kind: target.kind, severity: target.severity,
       location: where, snapshot, known,
       distance: Number.isFinite(r.distance) ? Math.round(r.distance * 10) / 10 : null,
       etaS: Number.isFinite(r.etaS) ? Math.round(r.etaS) : null,
@@ -359,15 +370,15 @@ export class Dispatcher {
       const d = (await getDispatch(this.#o.db, dispatchId))!;
       await storeCall('record not_responding', () => this.#o.db.transaction().execute(async (trx) => {
         // A unit that let an order lapse is not sent again until someone clears it.
-        if (!d.drill) await trx.updateTable('units').set({ status: 'unavailable', status_at_ms: now, updated_at_ms: now }).where('id', '=', d.unitId).execute();
+        if (!d.drill) await this.#o.units.record(trx, d.unitId, 'unavailable', now);
         await appendAudit(trx, { atMs: now, actor: SYSTEM, action: d.drill ? 'drill.dispatch.not_responding' : 'dispatch.not_responding', entity: d.drill ? 'drill' : 'incident', entityId: d.drillId ?? d.incidentId, note: `unit ${d.unitId} did not acknowledge within ${this.#o.policy.config.ackTimeoutS} s`, data: { dispatch: d.id, unit: d.unitId } });
       }));
       if (d.drill) { this.#notifyDrill(d); return; }
-      this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: 'unavailable' }, { site: d.site, unit: d.unitId });
+      this.#o.units.announce(d.unitId, d.site, 'unavailable');
       const inc = await readIncident(this.#o.db, d.incidentId);
       let next: Dispatch | undefined;
       if (inc && !FINAL_INCIDENT.has(inc.status)) {
-        [next] = await this.#sendNearest(inc, 1, SYSTEM, 'escalation');
+        [next] = await this.#sendNearest(targetOf(inc), 1, SYSTEM, 'escalation');
         if (next) {
           await updateDispatchIf(this.#o.db, d.id, ['not_responding'], { replaced_by: next.id });
           await appendAudit(this.#o.db, { atMs: now, actor: SYSTEM, action: 'dispatch.escalated', entity: 'incident', entityId: d.incidentId, note: `unit ${d.unitId} replaced by ${next.unitId}`, data: { from: d.id, to: next.id } });
@@ -390,12 +401,12 @@ export class Dispatcher {
     this.#timers.get(d.id)?.cancel();
     this.#timers.delete(d.id);
     await storeCall('close dispatch', () => this.#o.db.transaction().execute(async (trx) => {
-      if (!d.drill) await trx.updateTable('units').set({ status: 'available', status_at_ms: now, updated_at_ms: now }).where('id', '=', d.unitId).where('status', 'in', ['dispatched', 'en_route', 'on_scene']).execute();
+      if (!d.drill) await this.#o.units.record(trx, d.unitId, 'available', now, ['dispatched', 'en_route', 'on_scene']);
       await appendAudit(trx, { atMs: now, actor, action: d.drill ? `drill.dispatch.${to}` : `dispatch.${to}`, entity: d.drill ? 'drill' : 'incident', entityId: d.drillId ?? d.incidentId, note: why, data: { dispatch: d.id, unit: d.unitId } });
     }));
     const updated = (await getDispatch(this.#o.db, d.id))!;
     this.#announce(updated, d.state);
-    if (!d.drill) this.#o.events.emit('unit.updated', { unit: d.unitId, site: d.site, status: 'available' }, { site: d.site, unit: d.unitId });
+    if (!d.drill) this.#o.units.announce(d.unitId, d.site, 'available');
   }
 
   #announce(d: Dispatch, from: string): void {
@@ -453,13 +464,10 @@ export class Dispatcher {
   }
 
   #track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.#log.error('dispatch work failed', { err: errorMessage(err) })).finally(() => this.#pending.delete(t));
-    this.#pending.add(t);
+    this.#work.track(p);
   }
 }
 
-export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  return new Dispatcher(options);
+export function createDispatchService(options: DispatchServiceOptions): DispatchService {
+  return new DispatchService(options);
 }
-
-export { dispatchFromRow };
