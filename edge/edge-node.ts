@@ -24,6 +24,7 @@ import { createEdgePipeline, type EdgePipeline, type PipelineMetrics } from './p
 import type { ZoneMeasures } from './crowd/crowd-analyzer.ts';
 import { createNatsSensorIngest, createSensorAlarmMapper, createSensorWebhook, readSensorTokens, type NatsSensorIngest } from './sensors/index.ts';
 import { startHeartbeat, type Heartbeat, type HealthPayload } from './sink/heartbeat.ts';
+import { encodeCrowdGrid, poolGrid, type CrowdGrid } from '../common/crowd-grid.ts';
 import { createJetStreamSink, type JetStreamSink } from './sink/jetstream-sink.ts';
 import { openOutbox } from './sink/outbox.ts';
 import type { AlarmSink, AnalyzerOutput } from './types.ts';
@@ -90,6 +91,8 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
   // The heartbeat reports each camera's health condition as its alarms left it.
   const cameraCondition = new Map<string, Set<'offline' | 'frozen' | 'tamper'>>();
   const zoneLatest = new Map<string, readonly ZoneMeasures[]>();
+  /** each camera's latest density map, pooled for the heartbeat (about 1.4 kB a camera) */
+  const crowdLatest = new Map<string, { grid: CrowdGrid; sourceWidth: number; sourceHeight: number; at: string }>();
   const accepted: AlarmSink = {
     async send(alarm, evidence) {
       await sink.send(alarm, evidence);
@@ -150,6 +153,10 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
       abandoned: site.abandoned, logger: log.child({ part: 'pipeline' }),
       onResult: (camera, result, crowd) => {
         if (crowd.length) zoneLatest.set(camera, crowd);
+        const d = result.density;
+        if (d && d.width % 32 === 0 && d.height % 32 === 0) {
+          crowdLatest.set(camera, { grid: encodeCrowdGrid(poolGrid(d.data, d.width, d.height, 32, 32), 32, 32), sourceWidth: result.frame.sourceWidth, sourceHeight: result.frame.sourceHeight, at: new Date(result.frame.capturedAt).toISOString() });
+        }
         liveView.offer(camera, result);
       },
     });
@@ -207,8 +214,11 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     const o = sink.stats().outbox;
     return {
       v: 1, site: siteId, edge: e.id, at: new Date().toISOString(), uptimeS: (Date.now() - started) / 1000,
-      cameras: (m?.cameras ?? []).map((c) => ({ id: c.camera, state: cameraState(c.camera, c.framesIn), fps: c.fps, ...(m?.queueAgeMs.p95 != null ? { queueAgeMs: m.queueAgeMs.p95 } : {}) })),
-      zones: [...zoneLatest].flatMap(([camera, zs]) => zs.map((z) => ({ camera, zone: z.zone, count: z.count, density: z.density, los: z.los, method: z.method, trendPerMin: z.trendPerMin }))),
+      cameras: (m?.cameras ?? []).map((c) => {
+        const crowd = crowdLatest.get(c.camera);
+        return { id: c.camera, state: cameraState(c.camera, c.framesIn), fps: c.fps, ...(m?.queueAgeMs.p95 != null ? { queueAgeMs: m.queueAgeMs.p95 } : {}), ...(crowd ? { crowd } : {}) };
+      }),
+      zones: [...zoneLatest].flatMap(([camera, zs]) => zs.map((z) => ({ camera, zone: z.zone, count: z.count, density: z.density, los: z.los, method: z.method, confidence: z.confidence, detected: z.detected, densityCount: z.densityCount, trendPerMin: z.trendPerMin }))),
       outbox: { depth: o.depth, oldestAgeMs: o.oldestAgeMs, dropped: o.dropped, dbBytes: o.dbBytes, refused: o.refused },
       link,
       disk: { state: o.disk.state, freeBytes: o.disk.freeBytes, held: o.disk.held, refused: o.disk.refused, snapshotsDropped: o.disk.snapshotsDropped },

@@ -19,6 +19,17 @@ export const healthPayloadSchema = z.object({
     fps: z.number().nonnegative(),
     /** age of the oldest frame waiting for detection */
     queueAgeMs: z.number().nonnegative().optional(),
+    /**
+     * the latest density map over the whole frame (common/crowd-grid.ts), and
+     * the source size the zone polygons are drawn in, for the dashboard's
+     * crowd picture
+     */
+    crowd: z.object({
+      grid: z.object({ w: z.number().int().positive().max(64), h: z.number().int().positive().max(64), max: z.number().nonnegative(), data: z.string().max(8000) }),
+      sourceWidth: z.number().int().positive(),
+      sourceHeight: z.number().int().positive(),
+      at: z.iso.datetime({ offset: true }),
+    }).optional(),
   })).max(256),
   outbox: z.object({
     depth: z.number().int().nonnegative(),
@@ -48,6 +59,10 @@ export const healthPayloadSchema = z.object({
     density: z.number().nonnegative(),
     los: losLevel,
     method: z.string().max(32),
+    confidence: z.number().min(0).max(1).optional(),
+    /** persons detected, and the density map's integral over the zone (null without a density head) */
+    detected: z.number().int().nonnegative().optional(),
+    densityCount: z.number().nonnegative().nullable().optional(),
     trendPerMin: z.number(),
   })).max(1024).optional(),
 });

@@ -447,6 +447,11 @@ export const en = {
   'ui.legend.unit': '✚ unit (✔ ready, ✖ not ready)',
   'ui.legend.incident': '⚠ open incident',
 
+  'ui.crowd.title': 'Where the crowd is',
+  'ui.crowd.caption': '{camera}: density map at {time}',
+  'ui.crowd.noPicture': 'no live picture, zones only',
+  'ui.crowd.zoneLabel': '{zone}: {n, plural, one {# person} other {# people}} · LOS {los}',
+  'ui.crowd.aria': 'Density map over the picture of {camera}',
   'ui.charts.title': 'Crowd density, last hour',
   'ui.charts.hint': 'Shaded bands are Fruin walkway levels of service (A–F); dashed lines are the zone\u2019s warning and critical thresholds.',
   'ui.charts.none': 'No zones configured.',

@@ -445,6 +445,11 @@ export const zhCN: Record<MessageKey, string> = {
   'ui.legend.unit': '✚ 处置队（✔ 就绪，✖ 未就绪）',
   'ui.legend.incident': '⚠ 进行中的事件',
 
+  'ui.crowd.title': '人群分布',
+  'ui.crowd.caption': '{camera}：{time} 的密度图',
+  'ui.crowd.noPicture': '无实时画面，仅显示区域',
+  'ui.crowd.zoneLabel': '{zone}：{n} 人 · 服务水平 {los}',
+  'ui.crowd.aria': '{camera} 画面上的人群密度图',
   'ui.charts.title': '人群密度（最近一小时）',
   'ui.charts.hint': '色带为 Fruin 人行道服务水平（A–F）；虚线为该区域的警告和严重阈值。',
   'ui.charts.none': '未配置区域。',

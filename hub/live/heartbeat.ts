@@ -16,6 +16,12 @@ export const heartbeatCamera = z.looseObject({
   fps: z.number().nonnegative().optional(),
   lastFrameAt: when.nullable().optional(),
   reason: z.string().max(200).nullable().optional(),
+  crowd: z.object({
+    grid: z.object({ w: z.number().int().positive().max(64), h: z.number().int().positive().max(64), max: z.number().nonnegative(), data: z.string().max(8000) }),
+    sourceWidth: z.number().int().positive().max(16384),
+    sourceHeight: z.number().int().positive().max(16384),
+    at: when.optional(),
+  }).optional().catch(undefined),
 });
 
 export const heartbeatZone = z.looseObject({

@@ -1,6 +1,7 @@
 import type { Alarm, LevelOfService } from '../../common/alarm.ts';
 import type { SiteConfig } from '../../common/config/site.ts';
 import type { Clock } from '../../common/clock.ts';
+import { decodeCrowdGrid, type CrowdGrid } from '../../common/crowd-grid.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import type { Heartbeat } from './heartbeat.ts';
 
@@ -27,7 +28,11 @@ export interface CameraLive {
   /** camera.* alarm kinds raised and not yet cleared */
   openAlarms: string[];
   position: { x: number; y: number } | null;
+  /** the edge's latest density map over the frame (common/crowd-grid.ts) and the source size zones are drawn in */
+  crowd: CameraCrowd | null;
 }
+
+export interface CameraCrowd { grid: CrowdGrid; sourceWidth: number; sourceHeight: number; atMs: number }
 
 export interface EdgeLive {
   site: string;
@@ -56,7 +61,7 @@ export interface ZoneLive {
   alarms: CrowdAlarmPoint[];
 }
 
-interface CameraState { edge: string | null; status: string | null; reason: string | null; fps: number | null; lastHeartbeatMs: number | null; lastFrameMs: number | null; open: Map<string, string> }
+interface CameraState { edge: string | null; status: string | null; reason: string | null; fps: number | null; lastHeartbeatMs: number | null; lastFrameMs: number | null; open: Map<string, string>; crowd: CameraCrowd | null }
 interface ZoneState { series: RingBuffer<ZonePoint>; alarms: RingBuffer<CrowdAlarmPoint>; method: string | null; trendPerMin: number | null }
 
 export interface LiveState {
@@ -96,7 +101,7 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
     const k = key(site, camera);
     if (!configuredCameras.has(k)) return null;
     let s = cams.get(k);
-    if (!s) cams.set(k, (s = { edge: null, status: null, reason: null, fps: null, lastHeartbeatMs: null, lastFrameMs: null, open: new Map() }));
+    if (!s) cams.set(k, (s = { edge: null, status: null, reason: null, fps: null, lastHeartbeatMs: null, lastFrameMs: null, open: new Map(), crowd: null }));
     return s;
   };
   /** Whether heartbeats of this edge are kept: its site is configured here, and so is the edge (or there is room). */
@@ -151,6 +156,8 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
         s.fps = c.fps ?? null;
         s.lastHeartbeatMs = now;
         s.lastFrameMs = c.lastFrameAt ?? s.lastFrameMs;
+        // Only a grid that decodes is kept: a malformed one would draw garbage on the dashboard.
+        if (c.crowd && decodeCrowdGrid(c.crowd.grid)) s.crowd = { grid: c.crowd.grid, sourceWidth: c.crowd.sourceWidth, sourceHeight: c.crowd.sourceHeight, atMs: c.crowd.at ?? at };
       }
       for (const z of hb.zones) {
         const cs = cameraState(site, z.camera);
@@ -199,6 +206,7 @@ export function createLiveState(options: { sites: readonly SiteConfig[]; clock: 
           lastHeartbeatMs: s?.lastHeartbeatMs ?? null,
           lastFrameMs: s?.lastFrameMs ?? null,
           openAlarms: open,
+          crowd: s?.crowd ?? null,
         });
       };
       for (const site of options.sites) for (const c of site.cameras) describe(site.site.id, c.id, c.name ?? null, c.position ? { x: c.position.x, y: c.position.y } : null);

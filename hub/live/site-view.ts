@@ -21,6 +21,8 @@ export function siteView(site: SiteConfig) {
       position: c.position ? { x: c.position.x, y: c.position.y } : null,
       zones: c.zones.map((z) => ({
         id: z.id, name: z.name ?? z.id, names: z.names ?? null, areaM2: z.areaM2, map: z.map ?? null,
+        // image-space outline (source pixels), for the crowd picture
+        polygon: z.polygon.map(([x, y]) => [x, y]),
         warningDensity: z.crowd.warningDensity, criticalDensity: z.crowd.criticalDensity,
       })),
     })),

@@ -118,6 +118,13 @@ export function blobUrl(path: string): Promise<string> {
   return p;
 }
 
+/** One current frame of a camera (the crowd picture's background), as a blob URL; the caller revokes it. */
+export async function cameraFrameUrl(site: string, camera: string): Promise<string> {
+  const res = await fetch(`/api/live/cameras/${encodeURIComponent(site)}/${encodeURIComponent(camera)}/frame`, { headers: await authHeaders() });
+  if (!res.ok) throw new ApiError(res.status, `${res.status}`);
+  return URL.createObjectURL(await res.blob());
+}
+
 /** A page the hub renders (a printable report) in a language, opened in a new window for printing. */
 export async function openPrintable(path: string, lang: string): Promise<void> {
   const res = await fetch(`${path}?lang=${encodeURIComponent(lang)}`, { headers: await authHeaders() });

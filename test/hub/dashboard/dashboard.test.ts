@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { apiAs, startTestHub, until, PASSWORD, type TestHub } from './harness.ts';
 import { abandonedAlarm, crowdAlarm, putSnapshot } from './alarms.ts';
 import { healthSubject } from '../../../common/subjects.ts';
+import { encodeCrowdGrid } from '../../../common/crowd-grid.ts';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createReplayService } from '../../../hub/replay/replay-service.ts';
@@ -34,10 +35,20 @@ async function login(page: Page, hub: TestHub, name: string): Promise<void> {
   await page.waitForSelector('header.top');
 }
 
+/**
+ * The edge's density map: 32×32 cells over the 768×576 frame, all of the crowd
+ * in a block over source pixels (456–552, 252–324), inside the crossing zone.
+ */
+function crowdGrid(at: number) {
+  const v = new Float32Array(32 * 32);
+  for (let y = 14; y < 18; y++) for (let x = 19; x < 23; x++) v[y * 32 + x] = 0.8;
+  return { grid: encodeCrowdGrid(v, 32, 32), sourceWidth: 768, sourceHeight: 576, at: new Date(at).toISOString() };
+}
+
 function heartbeat(hub: TestHub, density: number, count: number, los: string, at = hub.clock.now()): void {
   hub.nc.publish(healthSubject('demo', 'edge-test'), JSON.stringify({
     site: 'demo', edge: 'edge-test', at: new Date(at).toISOString(),
-    cameras: [{ id: 'plaza-east', status: 'ok', fps: 2 }],
+    cameras: [{ id: 'plaza-east', status: 'ok', fps: 2, crowd: crowdGrid(at) }],
     zones: [{ camera: 'plaza-east', zone: 'crossing', count, density, los, method: 'detections', trendPerMin: 0.004 }],
   }));
 }
@@ -167,6 +178,17 @@ describe('live dashboard in headless Chromium', { timeout: 90_000 }, () => {
     await p2.waitForSelector('.report[data-report="first"] .deadline:text("submitted")');
     await p2.keyboard.press('4');
     await p2.waitForSelector('.chart .uplot');
+    // Where the crowd is: the density map drawn over the camera's zone, hot where the crowd stands, clear elsewhere.
+    await p2.waitForSelector('.crowd-picture[data-crowd-camera="plaza-east"] canvas');
+    const px = await p2.evaluate(() => {
+      const c = document.querySelector('.crowd-picture canvas') as HTMLCanvasElement;
+      const ctx = c.getContext('2d')!;
+      const at = (sx: number, sy: number) => Array.from(ctx.getImageData(Math.round((sx / 768) * c.width), Math.round((sy / 576) * c.height), 1, 1).data);
+      return { hot: at(520, 318), cold: at(700, 420) };
+    });
+    expect(px.hot[0]).toBeGreaterThan(180); // red channel of the heat ramp
+    expect(px.hot[0]! - px.hot[2]!).toBeGreaterThan(100);
+    expect(px.cold[0]! - px.cold[2]!).toBeLessThan(60);
     await p2.screenshot({ path: path.join(SHOTS, 'charts.png') });
     await p2.keyboard.press('5');
     await p2.waitForSelector('.unit-card');

@@ -5,6 +5,8 @@ import { useStore } from '../store.ts';
 import { clock, nameOf, t, tr } from '../i18n.ts';
 import { FRUIN_BANDS, formatDensity, losColour, losLabel } from '../logic.ts';
 import { LosBadge } from './common.ts';
+import { CrowdPicture, zoneFigures } from './crowd-picture.ts';
+import { may } from '../logic.ts';
 
 /** Band and threshold drawing under the series: LOS bands with their letter, thresholds dashed with their name. */
 function bandsPlugin(current: () => any): uPlot.Plugin {
@@ -115,9 +117,18 @@ function ZoneChart({ zone, wall, tz }: { zone: any; wall: boolean; tz: string })
 export function ChartsView({ wall }: { wall: boolean }) {
   const s = useStore();
   const zones = s.zones.filter((z) => !s.filter.site || z.site === s.filter.site);
+  const picture = may(s.user?.role ?? '', 'live.video');
+  const pictures = s.cameras
+    .filter((c) => c.crowd && (!s.filter.site || c.site === s.filter.site))
+    .map((c) => {
+      const site = s.sites.find((x) => x.id === c.site);
+      const cam = site?.cameras.find((x: any) => x.id === c.camera);
+      return html`<${CrowdPicture} key=${`${c.site}/${c.camera}`} site=${c.site} camera=${c.camera} cameraName=${nameOf(cam, c.camera)} crowd=${c.crowd} zones=${zoneFigures(cam, s.zones, c.site)} tz=${site?.timezone ?? 'UTC'} picture=${picture} />`;
+    });
   return html`<section class="view charts" aria-labelledby="charts-title">
     <h2 id="charts-title">${t('ui.charts.title')}</h2>
     <p class="hint">${t('ui.charts.hint')}</p>
+    ${pictures.length ? html`<h3 id="crowd-title">${t('ui.crowd.title')}</h3><div class="crowd-pictures">${pictures}</div>` : null}
     ${zones.length === 0 ? html`<p class="empty">${t('ui.charts.none')}</p>` : zones.map((z) => html`<${ZoneChart} key=${`${z.site}/${z.camera}/${z.zone}`} zone=${z} wall=${wall} tz=${s.sites.find((x) => x.id === z.site)?.timezone ?? 'UTC'} />`)}
   </section>`;
 }
