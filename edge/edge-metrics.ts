@@ -20,6 +20,12 @@ export function createEdgeMetrics(read: () => { pipeline: PipelineMetrics; outbo
   gauge('vigil_edge_frames_detected_total', 'frames that went through detection, by camera', ['camera'], (g) => {
     for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.detected);
   });
+  gauge('vigil_edge_frames_gated_total', 'frames that skipped detection (no change) and reused the last detection, by camera', ['camera'], (g) => {
+    for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.gated);
+  });
+  gauge('vigil_edge_camera_overloaded', '1 while the detector cannot keep up with the camera and its detect rate is lowered', ['camera'], (g) => {
+    for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.overloaded ? 1 : 0);
+  });
   gauge('vigil_edge_frames_dropped_total', 'stale or superseded frames dropped, by camera', ['camera'], (g) => {
     for (const c of read().pipeline.cameras) g.set({ camera: c.camera }, c.dropped);
   });

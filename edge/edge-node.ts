@@ -150,6 +150,7 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     pipeline = createEdgePipeline({
       site: siteId, edgeId: e.id, cameras: pipelineCameras, detector, sink: accepted, mode: 'live',
       batcher: { maxBatch: e.detect.maxBatch, maxWaitMs: e.detect.maxWaitMs, maxAgeMs: e.detect.maxAgeMs },
+      gate: e.detect.gate.enabled ? { maxIntervalS: e.detect.gate.maxIntervalS, cellDelta: e.detect.gate.cellDelta, minChangedFraction: e.detect.gate.minChangedFraction } : false,
       abandoned: site.abandoned, logger: log.child({ part: 'pipeline' }),
       onResult: (camera, result, crowd) => {
         if (crowd.length) zoneLatest.set(camera, crowd);
@@ -209,6 +210,14 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     return framesIn === 0 ? 'starting' : 'ok';
   };
 
+  // Overload lowers every camera's detect rate evenly (the batcher's fair share); the hub is told so, with the rate kept.
+  const overloadWarning = (m: PipelineMetrics | undefined): string[] => {
+    const over = (m?.cameras ?? []).filter((c) => c.overloaded);
+    if (!over.length) return [];
+    const fps = over.reduce((s, c) => s + c.fps, 0) / over.length;
+    return [`detector overloaded: ${over.length} camera(s) detected at ${fps.toFixed(1)} fps, frames dropped evenly (${over.map((c) => c.camera).join(', ')})`.slice(0, 300)];
+  };
+
   const healthPayload = (): HealthPayload => {
     const m = pipeline?.metrics();
     const o = sink.stats().outbox;
@@ -216,13 +225,19 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
       v: 1, site: siteId, edge: e.id, at: new Date().toISOString(), uptimeS: (Date.now() - started) / 1000,
       cameras: (m?.cameras ?? []).map((c) => {
         const crowd = crowdLatest.get(c.camera);
-        return { id: c.camera, state: cameraState(c.camera, c.framesIn), fps: c.fps, ...(m?.queueAgeMs.p95 != null ? { queueAgeMs: m.queueAgeMs.p95 } : {}), ...(crowd ? { crowd } : {}) };
+        return {
+          id: c.camera, state: cameraState(c.camera, c.framesIn), fps: c.fps, ...(m?.queueAgeMs.p95 != null ? { queueAgeMs: m.queueAgeMs.p95 } : {}),
+          detect: { detected: c.detected, gated: c.gated, dropped: c.dropped, overloaded: c.overloaded }, ...(crowd ? { crowd } : {}),
+        };
       }),
       zones: [...zoneLatest].flatMap(([camera, zs]) => zs.map((z) => ({ camera, zone: z.zone, count: z.count, density: z.density, los: z.los, method: z.method, confidence: z.confidence, detected: z.detected, densityCount: z.densityCount, trendPerMin: z.trendPerMin }))),
       outbox: { depth: o.depth, oldestAgeMs: o.oldestAgeMs, dropped: o.dropped, dbBytes: o.dbBytes, refused: o.refused },
       link,
       disk: { state: o.disk.state, freeBytes: o.disk.freeBytes, held: o.disk.held, refused: o.disk.refused, snapshotsDropped: o.disk.snapshotsDropped },
-      warnings: o.diskWarning ? [`edge.disk: ${o.diskWarning}`.slice(0, 300)] : [],
+      warnings: [
+        ...(o.diskWarning ? [`edge.disk: ${o.diskWarning}`.slice(0, 300)] : []),
+        ...overloadWarning(m),
+      ],
     };
   };
 
@@ -258,5 +273,5 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
 }
 
 function emptyMetrics(): PipelineMetrics {
-  return { mode: 'live', framesIn: 0, detected: 0, dropped: 0, alarms: 0, alarmsByKind: {}, sinkErrors: 0, elapsedS: 0, cameras: [], queueAgeMs: { p50: null, p95: null, max: null }, latencyMs: { p50: null, p95: null, count: 0 }, inferenceMs: { mean: null }, batcher: null };
+  return { mode: 'live', framesIn: 0, detected: 0, gated: 0, dropped: 0, alarms: 0, alarmsByKind: {}, sinkErrors: 0, elapsedS: 0, cameras: [], queueAgeMs: { p50: null, p95: null, max: null }, latencyMs: { p50: null, p95: null, count: 0 }, inferenceMs: { mean: null }, batcher: null };
 }

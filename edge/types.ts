@@ -51,6 +51,12 @@ export interface DetectionResult {
   inferenceMs: number;
   /** the density head's share of inferenceMs */
   densityMs?: number;
+  /**
+   * change-gated inference: this frame had not changed since frame `reusedFrom`
+   * (a seq of the same camera), whose detections and density it carries;
+   * inferenceMs is 0
+   */
+  reusedFrom?: number;
 }
 
 /** Where frames come from: a file, an RTSP URL, or an ONVIF camera resolved to RTSP. */

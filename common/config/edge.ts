@@ -33,6 +33,19 @@ export const edgeConfigSchema = z.object({
       /** frames older than this are dropped, never queued */
       maxAgeMs: z.number().int().positive().default(2_000),
       minScore: z.number().min(0).max(1).default(0.2),
+      /**
+       * change-gated inference: a camera whose picture has not changed skips
+       * detection and reuses the last result, but is detected at least every
+       * maxIntervalS so a still crowd keeps a fresh count
+       */
+      gate: z.object({
+        enabled: z.boolean().default(true),
+        maxIntervalS: z.number().positive().max(60).default(5),
+        /** grey levels a 64×48 thumbnail cell must move to count as change */
+        cellDelta: z.number().positive().max(254).default(10),
+        /** fraction of thumbnail cells that must change */
+        minChangedFraction: z.number().min(0).max(0.5).default(0.002),
+      }).strict().prefault({}),
     }).strict().prefault({}),
     /** metrics, the sensor webhook and the cameras' live view */
     http: z.object({

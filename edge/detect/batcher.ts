@@ -49,6 +49,8 @@ export interface Batcher {
    */
   next(): Promise<Frame[] | null>;
   batches(): AsyncIterable<Frame[]>;
+  /** whether a frame of this camera waits for detection */
+  isPending(camera: string): boolean;
   /** records how long detection of a batch took, for the metrics */
   recordInference(ms: number): void;
   metrics(): BatcherMetrics;
@@ -171,6 +173,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
         yield b;
       }
     },
+    isPending: (camera) => pending.has(camera),
     recordInference(ms) {
       m.lastInferenceMs = ms; m.inferenceTotal += ms; m.inferenceCount++;
     },

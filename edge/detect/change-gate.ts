@@ -35,9 +35,16 @@ export interface GateDecision {
 export interface GateCounts { detected: number; gated: number }
 
 export interface ChangeGate {
+  /** decides, and a frame to detect becomes the reference at once (replay: every such frame is detected) */
   decide(frame: Frame): GateDecision;
-  /** the decision was overruled (the detector dropped the frame): the reference stays the last frame really detected */
-  undo(frame: Frame): void;
+  /**
+   * decides without moving the reference (live): a frame to detect may still
+   * be replaced or dropped as stale in the batcher, so it becomes the
+   * reference only once `taken()` says the detector has it
+   */
+  propose(frame: Frame): GateDecision;
+  /** the detector took this frame: if it is the latest proposed one, it is now the reference */
+  taken(frame: Frame): void;
   counts(): GateCounts;
 }
 
@@ -70,9 +77,10 @@ export function createChangeGate(options: ChangeGateOptions = {}): ChangeGate {
   if (!(cellDelta > 0 && cellDelta < 255)) throw new ValidationError('gate.cellDelta', `expected grey levels in (0, 255), got ${cellDelta}`);
   if (!(minChanged >= 0 && minChanged < 1)) throw new ValidationError('gate.minChangedFraction', `expected a fraction in [0, 1), got ${minChanged}`);
   let reference: Float32Array | null = null;
-  let previousRef: { thumb: Float32Array | null; at: number | null } | null = null;
   let referenceAt: number | null = null;
   const current = new Float32Array(THUMB_W * THUMB_H);
+  /** the latest proposed frame to detect, waiting for the detector to take it */
+  let candidate: { seq: number; thumb: Float32Array; at: number } | null = null;
   const c: GateCounts = { detected: 0, gated: 0 };
 
   function changedFraction(): number {
@@ -84,34 +92,39 @@ export function createChangeGate(options: ChangeGateOptions = {}): ChangeGate {
     return changed / current.length;
   }
 
+  function evaluate(frame: Frame): GateDecision {
+    greyThumbnail(frame, current);
+    if (!reference || referenceAt === null) return { detect: true, reason: 'first', changed: 1 };
+    const changed = changedFraction();
+    if (changed >= minChanged && changed > 0) return { detect: true, reason: 'change', changed };
+    if (frame.mediaTime - referenceAt >= maxIntervalS) return { detect: true, reason: 'refresh', changed };
+    return { detect: false, reason: 'still', changed };
+  }
+
+  function commit(thumb: Float32Array, at: number): void {
+    reference = (reference ?? new Float32Array(thumb.length));
+    reference.set(thumb);
+    referenceAt = at;
+    c.detected++;
+  }
+
   return {
     decide(frame) {
-      greyThumbnail(frame, current);
-      let decision: GateDecision;
-      if (!reference || referenceAt === null) decision = { detect: true, reason: 'first', changed: 1 };
-      else {
-        const changed = changedFraction();
-        if (changed >= minChanged && changed > 0) decision = { detect: true, reason: 'change', changed };
-        else if (frame.mediaTime - referenceAt >= maxIntervalS) decision = { detect: true, reason: 'refresh', changed };
-        else decision = { detect: false, reason: 'still', changed };
-      }
-      if (decision.detect) {
-        previousRef = { thumb: reference ? reference.slice() : null, at: referenceAt };
-        reference = (reference ?? new Float32Array(current.length));
-        reference.set(current);
-        referenceAt = frame.mediaTime;
-        c.detected++;
-      } else {
-        c.gated++;
-      }
-      return decision;
+      const d = evaluate(frame);
+      if (d.detect) commit(current, frame.mediaTime);
+      else c.gated++;
+      return d;
     },
-    undo() {
-      if (!previousRef) return;
-      reference = previousRef.thumb;
-      referenceAt = previousRef.at;
-      previousRef = null;
-      c.detected--;
+    propose(frame) {
+      const d = evaluate(frame);
+      if (d.detect) candidate = { seq: frame.seq, thumb: current.slice(), at: frame.mediaTime };
+      else c.gated++;
+      return d;
+    },
+    taken(frame) {
+      if (!candidate || candidate.seq !== frame.seq) return;
+      commit(candidate.thumb, candidate.at);
+      candidate = null;
     },
     counts: () => ({ ...c }),
   };

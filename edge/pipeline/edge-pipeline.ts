@@ -6,6 +6,7 @@ import { errorMessage, ValidationError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import { createAbandonedAnalyzer } from '../abandoned/abandoned-analyzer.ts';
 import { createBatcher, type Batcher, type BatcherMetrics } from '../detect/batcher.ts';
+import { createChangeGate, type ChangeGate, type ChangeGateOptions } from '../detect/change-gate.ts';
 import { createHealthAnalyzer } from '../health/health-analyzer.ts';
 import { createCrowdAnalyzer, type CrowdAnalyzer, type CrowdAnalyzerOptions, type ZoneMeasures, type ZoneStats } from '../crowd/crowd-analyzer.ts';
 import type { AlarmSink, Analyzer, AnalyzerOutput, DetectionResult, Detector, Frame, FrameDecoder } from '../types.ts';
@@ -57,22 +58,38 @@ export interface EdgePipelineOptions {
   maxBatchesInFlight?: number;
   /** how often analyzers' `tick` runs in live mode, ms. @default 1000 */
   tickMs?: number;
+  /**
+   * change-gated inference (edge/detect/change-gate.ts): a camera whose
+   * picture has not changed skips detection and its analyzers reuse the last
+   * detected frame's results. @default on in live mode, off in replay
+   */
+  gate?: ChangeGateOptions | false;
 }
 
 export interface CameraMetrics {
   camera: string;
   framesIn: number;
   detected: number;
+  /** frames that skipped detection (no change since the last detected frame) and reused its results */
+  gated: number;
   dropped: number;
   /** detected frames per second of wall time since start */
   fps: number;
   lastMediaTime: number | null;
+  /**
+   * live: the detector could not keep up with this camera over the last
+   * `OVERLOAD_WINDOW_MS` (more than a fifth of its frames to detect were
+   * dropped), so its detect rate is lowered, evenly with the other cameras
+   */
+  overloaded: boolean;
 }
 
 export interface PipelineMetrics {
   mode: PipelineMode;
   framesIn: number;
   detected: number;
+  /** frames that reused the last detection (change gate) */
+  gated: number;
   dropped: number;
   alarms: number;
   alarmsByKind: Record<string, number>;
@@ -98,6 +115,9 @@ export interface EdgePipeline {
   crowdStats(): Record<string, ZoneStats[]>;
 }
 
+/** how far back the overload flag looks */
+const OVERLOAD_WINDOW_MS = 10_000;
+
 const DEFAULT_ABANDONED: AbandonedConfig = { enabled: true, dwellS: 30, graceS: 3, attendRadiusPx: 90, minSizePx: 12, maxSizePx: 300 };
 
 interface CameraState {
@@ -106,8 +126,17 @@ interface CameraState {
   decoder: FrameDecoder;
   crowd: CrowdAnalyzer;
   analyzers: Analyzer[];
+  gate: ChangeGate | null;
+  /** the latest detected frame's result, reused by gated frames */
+  lastResult: DetectionResult | null;
   framesIn: number;
   detected: number;
+  gated: number;
+  /** live: frames handed to the batcher, and those the detector took from it */
+  pushed: number;
+  taken: number;
+  /** live: (pushed, dropped) a tick ago, oldest first, over OVERLOAD_WINDOW_MS */
+  loadHistory: { at: number; pushed: number; dropped: number }[];
   lastMediaTime: number | null;
   /** alarms of this camera go to the sink in order */
   sending: Promise<void>;
@@ -127,13 +156,19 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   const log = options.logger ?? silentLogger;
   const mode = options.mode;
   const { detector, sink, site, edgeId } = options;
+  const gateOptions = options.gate ?? (mode === 'live' ? {} : false);
 
   const cams = new Map<string, CameraState>();
   for (const { config, decoder } of options.cameras) {
     const crowd = createCrowdAnalyzer({ camera: config, ...options.crowd });
     const abandoned = createAbandonedAnalyzer({ camera: config, defaults: options.abandoned ?? DEFAULT_ABANDONED, ...(options.dwellOverrideS !== undefined ? { dwellOverrideS: options.dwellOverrideS } : {}) });
     const health = createHealthAnalyzer({ camera: config });
-    cams.set(config.id, { id: config.id, config, decoder, crowd, analyzers: [crowd, abandoned, health], framesIn: 0, detected: 0, lastMediaTime: null, sending: Promise.resolve(), analysing: Promise.resolve(), ended: false });
+    const gate = gateOptions === false ? null : createChangeGate(gateOptions);
+    cams.set(config.id, {
+      id: config.id, config, decoder, crowd, analyzers: [crowd, abandoned, health], gate, lastResult: null,
+      framesIn: 0, detected: 0, gated: 0, pushed: 0, taken: 0, loadHistory: [], lastMediaTime: null,
+      sending: Promise.resolve(), analysing: Promise.resolve(), ended: false,
+    });
   }
 
   const latency = createLatencyStats();
@@ -179,10 +214,13 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   }
 
   function analyse(cam: CameraState, result: DetectionResult): void {
-    cam.detected++;
+    if (result.reusedFrom === undefined) {
+      cam.detected++;
+      cam.lastResult = result;
+      inferenceTotal += result.inferenceMs;
+      inferenceCount++;
+    } else cam.gated++;
     cam.lastMediaTime = result.frame.mediaTime;
-    inferenceTotal += result.inferenceMs;
-    inferenceCount++;
     for (const a of cam.analyzers) {
       try {
         emit(cam, a.process(result));
@@ -191,6 +229,23 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       }
     }
     options.onResult?.(cam.id, result, cam.crowd.latest());
+  }
+
+  /**
+   * A gated frame: the picture is the new frame's (the abandoned-object
+   * background and camera health read pixels), the detections and density
+   * are the last detected frame's. Null before any detection came back.
+   */
+  function reuse(cam: CameraState, frame: Frame): DetectionResult | null {
+    const last = cam.lastResult;
+    if (!last) return null;
+    const { densityMs: _d, ...rest } = last;
+    return { ...rest, frame, inferenceMs: 0, reusedFrom: last.frame.seq };
+  }
+
+  function analyseGated(cam: CameraState, frame: Frame): void {
+    const r = reuse(cam, frame);
+    if (r) analyse(cam, r);
   }
 
   /** sends one frame to the detector with the camera's current options; analyse the result in order */
@@ -220,17 +275,25 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
 
   const replayConcurrency = Math.max(1, Math.floor(options.replayConcurrency ?? 1));
   async function replayCamera(cam: CameraState): Promise<void> {
-    const inflight: Promise<DetectionResult>[] = [];
+    // A gated frame holds its place in order, and takes the detections of the frame detected before it.
+    const inflight: (Promise<DetectionResult> | Frame)[] = [];
+    const settle = async (x: Promise<DetectionResult> | Frame) => {
+      if ('then' in x) analyse(cam, await x);
+      else analyseGated(cam, x);
+    };
     try {
       for await (const frame of cam.decoder.frames()) {
         if (stopping) break;
         cam.framesIn++;
-        const p = dispatch(cam, frame);
-        p.catch(() => undefined); // awaited below, in order
-        inflight.push(p);
-        if (inflight.length >= replayConcurrency) analyse(cam, await inflight.shift()!);
+        if (cam.gate && !cam.gate.decide(frame).detect) inflight.push(frame);
+        else {
+          const p = dispatch(cam, frame);
+          p.catch(() => undefined); // awaited below, in order
+          inflight.push(p);
+        }
+        if (inflight.length >= replayConcurrency) await settle(inflight.shift()!);
       }
-      while (inflight.length) analyse(cam, await inflight.shift()!);
+      while (inflight.length) await settle(inflight.shift()!);
     } finally {
       cam.ended = true;
     }
@@ -241,6 +304,14 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       for await (const frame of cam.decoder.frames()) {
         if (stopping) break;
         cam.framesIn++;
+        // While a frame of this camera waits in the batcher, a newer one replaces it
+        // there: deciding it against a reference the detector has not yet taken
+        // would analyse it before the waiting frame, out of order.
+        if (cam.gate && !batcher!.isPending(cam.id) && !cam.gate.propose(frame).detect) {
+          cam.analysing = cam.analysing.then(() => analyseGated(cam, frame));
+          continue;
+        }
+        cam.pushed++;
         batcher!.push(frame);
       }
     } catch (err) {
@@ -260,6 +331,8 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
     const t0 = clock.now();
     const parts = batch.map((f) => {
       const cam = cams.get(f.camera)!;
+      cam.taken++;
+      cam.gate?.taken(f);
       const detected = dispatch(cam, f);
       detected.catch(() => undefined); // reported below, in order
       cam.analysing = cam.analysing
@@ -291,21 +364,44 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
     b.close();
   }
 
+  /** frames given to the batcher that the detector never took (replaced by a newer one, or stale) */
+  function droppedOf(c: CameraState): number {
+    if (mode !== 'live' || !batcher) return 0;
+    return Math.max(0, c.pushed - c.taken - (batcher.isPending(c.id) ? 1 : 0));
+  }
+
+  function overloaded(c: CameraState): boolean {
+    const h = c.loadHistory;
+    if (h.length < 2) return false;
+    const first = h[0]!, last = h[h.length - 1]!;
+    const pushed = last.pushed - first.pushed, dropped = last.dropped - first.dropped;
+    return pushed >= 4 && dropped / pushed > 0.2;
+  }
+
+  /** live, every tick: the window the overload flag reads */
+  function sampleLoad(now: number): void {
+    for (const c of cams.values()) {
+      c.loadHistory.push({ at: now, pushed: c.pushed, dropped: droppedOf(c) });
+      while (c.loadHistory.length > 2 && now - c.loadHistory[0]!.at > OVERLOAD_WINDOW_MS) c.loadHistory.shift();
+    }
+  }
+
   function metrics(): PipelineMetrics {
     const elapsedS = startedAt ? Math.max(1e-3, (clock.now() - startedAt) / 1000) : 0;
     const bm = batcher?.metrics() ?? null;
     const dropped = bm ? bm.droppedReplaced + bm.droppedStale : 0;
     const cameras = [...cams.values()].map((c) => ({
-      camera: c.id, framesIn: c.framesIn, detected: c.detected,
-      // The batcher does not say which camera lost a frame; what was not detected was dropped.
-      dropped: mode === 'live' ? Math.max(0, c.framesIn - c.detected - (bm?.pending ? 1 : 0)) : 0,
+      camera: c.id, framesIn: c.framesIn, detected: c.detected, gated: c.gated,
+      dropped: droppedOf(c),
       fps: elapsedS ? c.detected / elapsedS : 0,
       lastMediaTime: c.lastMediaTime,
+      overloaded: overloaded(c),
     }));
     return {
       mode,
       framesIn: cameras.reduce((s, c) => s + c.framesIn, 0),
       detected: cameras.reduce((s, c) => s + c.detected, 0),
+      gated: cameras.reduce((s, c) => s + c.gated, 0),
       dropped,
       alarms, alarmsByKind: { ...alarmsByKind }, sinkErrors, elapsedS, cameras,
       queueAgeMs: { p50: queueAge.percentile(50), p95: queueAge.percentile(95), max: queueAge.percentile(100) },
@@ -343,6 +439,7 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
         batcher = createBatcher({ maxBatch: bo.maxBatch ?? list.length, maxWaitMs: bo.maxWaitMs ?? 50, maxAgeMs: bo.maxAgeMs ?? 1500, clock });
         ticker = clock.setInterval(() => {
           const now = clock.now();
+          sampleLoad(now);
           for (const c of list) for (const a of c.analyzers) {
             try { if (a.tick) emit(c, a.tick(now)); } catch (err) { log.error('analyzer tick failed', { camera: c.id, analyzer: a.name, err }); }
           }

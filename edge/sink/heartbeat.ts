@@ -20,6 +20,17 @@ export const healthPayloadSchema = z.object({
     /** age of the oldest frame waiting for detection */
     queueAgeMs: z.number().nonnegative().optional(),
     /**
+     * change-gated inference and overload: frames detected, frames that reused
+     * the last detection (no change), frames the detector could not take, and
+     * whether the camera's detect rate is lowered by overload right now
+     */
+    detect: z.object({
+      detected: z.number().int().nonnegative(),
+      gated: z.number().int().nonnegative(),
+      dropped: z.number().int().nonnegative(),
+      overloaded: z.boolean(),
+    }).optional(),
+    /**
      * the latest density map over the whole frame (common/crowd-grid.ts), and
      * the source size the zone polygons are drawn in, for the dashboard's
      * crowd picture

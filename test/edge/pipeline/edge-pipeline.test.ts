@@ -141,6 +141,65 @@ describe('edge pipeline (fake detector)', () => {
     expect(sink.alarms.length).toBe(atStop.alarms);
   });
 
+  it('replay with the change gate: still frames reuse the last detection, in order, and a still scene is refreshed every maxIntervalS', async () => {
+    const det = fakeDetector(() => row(3));
+    const seen: { seq: number; reusedFrom?: number; persons: number }[] = [];
+    // Frames 0–9 move; 10–39 are still (the block stays where frame 9 left it).
+    const p = createEdgePipeline({
+      site: 's', edgeId: 'e', mode: 'replay', detector: det, sink: createMemorySink(), gate: { maxIntervalS: 5 },
+      cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 40, { still: (q) => q >= 10 }) }],
+      onResult: (_c, r) => seen.push({ seq: r.frame.seq, persons: r.detections.length, ...(r.reusedFrom !== undefined ? { reusedFrom: r.reusedFrom } : {}) }),
+    });
+    p.start();
+    const m = await p.done;
+    // Detected: 0–9, then refreshes at 9.5 s, 14.5 s and 19.5 s of media time (5 s after the last detection).
+    expect(det.calls.map((c) => c.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 19, 29, 39]);
+    expect(m).toMatchObject({ framesIn: 40, detected: 13, gated: 27 });
+    expect(m.cameras[0]).toMatchObject({ detected: 13, gated: 27 });
+    expect(seen.map((x) => x.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    for (const x of seen.filter((x) => x.seq > 9 && x.seq < 19)) expect(x).toEqual({ seq: x.seq, reusedFrom: 9, persons: 3 });
+    expect(seen.find((x) => x.seq === 20)).toEqual({ seq: 20, reusedFrom: 19, persons: 3 });
+  });
+
+  it('live mode with the gate (on by default): every frame is detected, gated or dropped, analysed in order, never more than maxIntervalS apart', async () => {
+    const det = fakeDetector(() => row(1), 3);
+    const seen: { seq: number; t: number; reused: boolean }[] = [];
+    const p = createEdgePipeline({
+      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), batcher: { maxWaitMs: 1, maxAgeMs: 10_000 },
+      cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 60, { gapMs: 8, still: (q) => q >= 10 }) }],
+      onResult: (_c, r) => seen.push({ seq: r.frame.seq, t: r.frame.mediaTime, reused: r.reusedFrom !== undefined }),
+    });
+    p.start();
+    const m = await p.done;
+    expect(m.detected + m.gated + m.dropped).toBe(60);
+    expect(m.gated).toBeGreaterThan(35);
+    expect(seen.map((x) => x.seq)).toEqual([...seen.map((x) => x.seq)].sort((a, b) => a - b));
+    let last = 0;
+    for (const x of seen.filter((x) => !x.reused)) { expect(x.t - last).toBeLessThanOrEqual(5.01); last = x.t; }
+    expect(seen.filter((x) => !x.reused && x.t > 5).length).toBeGreaterThanOrEqual(4); // refreshes at about 9.5, 14.5, 19.5, 24.5 s
+  });
+
+  it('under overload the detect rate of every camera drops evenly, latency stays bounded, and the cameras say they are overloaded', async () => {
+    // Four cameras at 100 frames/s against a detector of 50 frames/s, one frame a batch.
+    const det = fakeDetector(() => row(1), 20);
+    const ids = ['c1', 'c2', 'c3', 'c4'];
+    const p = createEdgePipeline({
+      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), tickMs: 100, maxBatchesInFlight: 1,
+      batcher: { maxBatch: 1, maxWaitMs: 1, maxAgeMs: 1500 },
+      cameras: ids.map((id) => ({ config: camera(id), decoder: fakeDecoder(id, 150, { gapMs: 10 }) })),
+    });
+    p.start();
+    await new Promise((r) => setTimeout(r, 900));
+    const mid = p.metrics();
+    const m = await p.done;
+    expect(mid.cameras.map((c) => c.overloaded)).toEqual([true, true, true, true]);
+    const counts = m.cameras.map((c) => c.detected);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(Math.max(2, Math.ceil(0.15 * Math.max(...counts))));
+    for (const c of m.cameras) expect(c.detected + c.dropped).toBe(150);
+    expect(m.queueAgeMs.max!).toBeLessThan(1500);
+  });
+
   it('refuses bad options by name', () => {
     expect(() => createEdgePipeline({ site: 's', edgeId: 'e', cameras: [], detector: fakeDetector(() => []), sink: createMemorySink(), mode: 'replay' })).toThrow(/cameras/);
     expect(() => createEdgePipeline({ site: 's', edgeId: 'e', cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 1) }, { config: camera('a'), decoder: fakeDecoder('a', 1) }], detector: fakeDetector(() => []), sink: createMemorySink(), mode: 'replay' })).toThrow(/duplicate/);

@@ -1,8 +1,12 @@
 import type { BBox } from '../../../common/geometry.ts';
 import type { DecoderStatus, DetectionResult, Detector, DetectRequestOptions, Frame, FrameDecoder } from '../../../edge/types.ts';
 
-/** A decoder that yields `n` synthetic frames at `fps` media time, as fast as they are pulled. */
-export function fakeDecoder(camera: string, n: number, opts: { fps?: number; width?: number; height?: number; gapMs?: number } = {}): FrameDecoder & { stopped: boolean } {
+/**
+ * A decoder that yields `n` synthetic frames at `fps` media time, as fast as
+ * they are pulled: black, with a white 16-px block that moves every frame
+ * (so the change gate sees change) unless `still(seq)` holds it where it was.
+ */
+export function fakeDecoder(camera: string, n: number, opts: { fps?: number; width?: number; height?: number; gapMs?: number; still?: (seq: number) => boolean } = {}): FrameDecoder & { stopped: boolean } {
   const fps = opts.fps ?? 2, width = opts.width ?? 160, height = opts.height ?? 120;
   const state = { stopped: false };
   return {
@@ -10,10 +14,15 @@ export function fakeDecoder(camera: string, n: number, opts: { fps?: number; wid
     start() {},
     async stop() { state.stopped = true; },
     async *frames(): AsyncIterable<Frame> {
+      let pos = 0;
       for (let seq = 0; seq < n && !state.stopped; seq++) {
         if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
         else await Promise.resolve();
-        yield { camera, seq, width, height, data: new Uint8Array(width * height * 3), capturedAt: Date.now(), mediaTime: seq / fps, sourceWidth: width * 4, sourceHeight: height * 4 };
+        if (seq > 0 && !opts.still?.(seq)) pos++;
+        const data = new Uint8Array(width * height * 3);
+        const bx = (pos * 8) % (width - 16), by = Math.floor((pos * 8) / (width - 16)) * 16 % (height - 16);
+        for (let y = by; y < by + 16; y++) data.fill(255, (y * width + bx) * 3, (y * width + bx + 16) * 3);
+        yield { camera, seq, width, height, data, capturedAt: Date.now(), mediaTime: seq / fps, sourceWidth: width * 4, sourceHeight: height * 4 };
       }
     },
     async *status(): AsyncIterable<DecoderStatus> { yield { type: 'started', camera, attempt: 1 }; },
