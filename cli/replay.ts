@@ -8,7 +8,7 @@ import { numberFlag, parseCli } from './args.ts';
 /** The replay ran, but on less of the video than the file declares (truncated or damaged): its summary is still printed. */
 export const EXIT_INCOMPLETE = 3;
 
-const USAGE = 'usage: vigil replay <video> [--config site.yaml] [--camera ID] [--json] [--realtime] [--dwell S] [--truth truth.json] [--fps N] [--snapshots DIR]';
+const USAGE = 'usage: vigil replay <video> [--config site.yaml] [--camera ID] [--json] [--realtime] [--dwell S] [--truth truth.json] [--fps N] [--snapshots DIR] [--gate] [--gate-interval S]';
 
 function human(a: Alarm): string {
   const t = a.mediaTime === null ? '' : `${a.mediaTime.toFixed(1).padStart(7)}s `;
@@ -37,6 +37,8 @@ export async function run(argv: string[]): Promise<number> {
     truth: { type: 'string' },
     fps: { type: 'string' },
     snapshots: { type: 'string' },
+    gate: { type: 'boolean' },
+    'gate-interval': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(USAGE + '\n'); return 0; }
@@ -48,6 +50,9 @@ export async function run(argv: string[]): Promise<number> {
   let lastProgress = 0;
   const dwellS = numberFlag(values.dwell, '--dwell');
   const fps = numberFlag(values.fps, '--fps');
+  const gateInterval = numberFlag(values['gate-interval'], '--gate-interval');
+  if (gateInterval !== undefined && !(gateInterval > 0)) throw new ValidationError('--gate-interval', `expected a positive number of seconds, got ${gateInterval}`);
+  const gate = values.gate || gateInterval !== undefined ? { ...(gateInterval !== undefined ? { maxIntervalS: gateInterval } : {}) } : undefined;
 
   const summary = await runReplay({
     video,
@@ -56,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(fps !== undefined ? { fps } : {}),
     ...(dwellS !== undefined ? { dwellS } : {}),
     ...(values.truth !== undefined ? { truthFile: values.truth } : {}),
+    ...(gate ? { gate } : {}),
     realtime: Boolean(values.realtime),
     logger,
     sink: (site) => createJsonLinesSink({

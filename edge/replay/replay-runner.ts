@@ -11,6 +11,7 @@ import { createFrameDecoder } from '../decode/ffmpeg-decoder.ts';
 import { probeMedia, type MediaInfo } from '../decode/probe.ts';
 import { createFileSource } from '../decode/sources.ts';
 import { createDetectorPool } from '../detect/detector-pool.ts';
+import type { ChangeGateOptions } from '../detect/change-gate.ts';
 import { createEdgePipeline, type PipelineMetrics } from '../pipeline/edge-pipeline.ts';
 import { loadAbandonedTruth, scoreAbandoned, type AbandonedScore, type AbandonedTruth } from '../scoring/abandoned-score.ts';
 import type { AlarmSink, DetectionResult, Detector } from '../types.ts';
@@ -36,13 +37,18 @@ export interface ReplayOptions {
   logger?: Logger;
   onProgress?: (p: { frames: number; mediaTime: number; durationS: number }) => void;
   onResult?: (camera: string, result: DetectionResult, crowd: readonly ZoneMeasures[]) => void;
+  /** change-gated inference as on a live edge (`--gate`); replay detects every frame by default */
+  gate?: ChangeGateOptions | false;
 }
 
 export interface ReplaySummary {
   video: string;
   site: string;
   camera: string;
+  /** frames detected */
   frames: number;
+  /** with --gate: frames that reused the last detection */
+  gated?: number;
   detectFps: number;
   durationS: number;
   mediaSecondsAnalysed: number;
@@ -129,9 +135,10 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     replayConcurrency: ownDetector ? workers : 1,
     ...(site ? { abandoned: site.abandoned } : {}),
     ...(o.dwellS !== undefined ? { dwellOverrideS: o.dwellS } : {}),
+    ...(o.gate ? { gate: o.gate } : {}),
     onResult: (cam, r, crowd) => {
       o.onResult?.(cam, r, crowd);
-      o.onProgress?.({ frames: pipeline.metrics().detected, mediaTime: r.frame.mediaTime, durationS: info.durationS });
+      o.onProgress?.({ frames: pipeline.metrics().framesIn, mediaTime: r.frame.mediaTime, durationS: info.durationS });
     },
   });
   let metrics: PipelineMetrics;
@@ -153,6 +160,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     site: siteId,
     camera: camera.id,
     frames: metrics.detected,
+    ...(o.gate ? { gated: metrics.gated } : {}),
     detectFps: fps,
     durationS: Number.isFinite(info.durationS) ? info.durationS : (cm.lastMediaTime ?? 0),
     mediaSecondsAnalysed: metrics.detected / fps,
