@@ -93,7 +93,7 @@ async function throughput(nc: NatsConnection, store: Store, n: number, ctx: Benc
   }
 }
 
-async function latency(nc: NatsConnection, ratePerS: number, seconds: number): Promise<{ p50: number; p95: number; p99: number; n: number }> {
+async function latency(nc: NatsConnection, ratePerS: number, seconds: number): Promise<{ p50: number; p95: number; p99: number; n: number; sentPerS: number }> {
   await resetStream(nc);
   const store = sqliteStore();
   const h = createDatabase(store.options);
@@ -117,13 +117,15 @@ async function latency(nc: NatsConnection, ratePerS: number, seconds: number): P
       sentAt.set(a.id, performance.now());
       pending.push(js.publish(alarmSubject(a.site, a.camera, a.kind), JSON.stringify(a), { msgID: a.id }));
     }
+    // The rate actually offered: a loaded machine may fall behind the schedule.
+    const sentPerS = Math.round(total / Math.max(1e-3, (performance.now() - start) / 1000));
     await Promise.all(pending);
     const deadline = performance.now() + 30_000;
     while (lat.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await ingest.stop();
     lat.sort((a, b) => a - b);
     const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)]! * 10) / 10;
-    return { p50: q(50), p95: q(95), p99: q(99), n: lat.length };
+    return { p50: q(50), p95: q(95), p99: q(99), n: lat.length, sentPerS };
   } finally {
     await h.destroy();
     await store.cleanup();
@@ -144,12 +146,12 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
       ctx.log(`postgres throughput skipped: ${(err as Error).message}`);
     }
     const lat = await latency(nc, 500, ctx.quick ? 4 : 10);
-    ctx.log(`alarm→incident at 500/s: p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms over ${lat.n}`);
+    ctx.log(`alarm→incident at ${lat.sentPerS}/s: p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms over ${lat.n}`);
     return {
       hub: {
         ingestPerSec: { sqlite, postgres },
         alarmToIncidentP95Ms: lat.p95,
-        alarmToIncidentMs: { p50: lat.p50, p95: lat.p95, p99: lat.p99, alarms: lat.n, ratePerS: 500, store: 'sqlite' },
+        alarmToIncidentMs: { p50: lat.p50, p95: lat.p95, p99: lat.p99, alarms: lat.n, sentPerS: lat.sentPerS, store: 'sqlite' },
       },
     };
   } finally {

@@ -22,6 +22,18 @@ const USAGE = 'vigil train density --data DIR [--data DIR …] [--cache DIR] [--
  *     and their manifest (sha256, input contract, data, command, commit,
  *     validation figures) to `--out` (default models/).
  */
+/** The command as one run: `--stage` only splits a run into resumable parts, and the cache folder is the user's own. */
+function recordedCommand(rest: readonly string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--stage' || a === '--cache') { i++; continue; }
+    if (a.startsWith('--stage=') || a.startsWith('--cache=')) continue;
+    kept.push(a);
+  }
+  return ['vigil', 'train', 'density', ...kept].join(' ');
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
   if (what !== 'density') throw new ValidationError('model', `expected "density": ${USAGE}`);
@@ -52,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ name: 'train', level: 'info' });
 
   const { trainDensity } = await import('../edge/density/train/train-density.ts');
-  const report = await trainDensity({ data: data.map((d) => path.resolve(d)), cache, out, workers, epochs, seed, valFraction, stage: stage as 'all', logger: log, command: ['vigil', 'train', 'density', ...rest].join(' '), ...(backend ? { backend } : {}) });
+  const report = await trainDensity({ data: data.map((d) => path.resolve(d)), cache, out, workers, epochs, seed, valFraction, stage: stage as 'all', logger: log, command: recordedCommand(rest), ...(backend ? { backend } : {}) });
   process.stdout.write(JSON.stringify(report) + '\n');
   return 0;
 }
