@@ -44,6 +44,8 @@ export const cameraSchema = z.object({
     height: z.number().int().positive().optional(),
   }).strict().prefault({}),
   zones: z.array(zoneSchema).default([]),
+  /** this camera's abandoned-object settings over the site's (exclusion masks: `exclude`); zones override both */
+  abandoned: abandonedSchema.partial().optional(),
   health: healthSchema.prefault({}),
 }).strict();
 

@@ -49,6 +49,22 @@ export interface StaticBlob {
   since: number;
   /** ratio of edge energy along its border in the frame to that in the background; < 1 means something left (a ghost) */
   edgeRatio: number;
+  /**
+   * how much more the region stands out from the floor around it now than it
+   * did in the background (mean luminance against a ring of background cells,
+   * both under this frame's light): > 1 something arrived, < 1 the region now
+   * blends in, so something left (a ghost). Unlike the edge ratio it holds on
+   * patterned floors, where a plain bag hides more edges than it brings.
+   */
+  contrastRatio: number;
+  /** cells of its (dilated) region over the cells of its box: tape, cables and branches are thin and ragged */
+  solidity: number;
+  /**
+   * the change is the same surface under different light: a shadow, a patch of
+   * sun, a reflection. Judged on normalised intensity (the region's luminance
+   * divided by its mean, against the background's) plus unchanged chroma.
+   */
+  lightingOnly: boolean;
 }
 
 export interface BackgroundUpdate {
@@ -258,6 +274,33 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     return Math.hypot(gx, gy);
   }
 
+  /** Contrast against the surrounding floor, and whether the change is only light (see StaticBlob). */
+  function appearance(members: readonly number[], cb: readonly [number, number, number, number], dil: Uint8Array, bgLY: Float32Array, f: Fit): { contrastRatio: number; lightingOnly: boolean } {
+    let k = 0, cIn = 0, bIn = 0, cbIn = 0, crIn = 0;
+    for (const i of members) {
+      if (!stat[i]) continue;
+      k++; cIn += curY[i]!; bIn += f.a * bgLY[i]! + f.b;
+      cbIn += Math.abs(curCb[i]! - CB(bgL[0][i]!, bgL[1][i]!, bgL[2][i]!) - f.cb);
+      crIn += Math.abs(curCr[i]! - CR(bgL[0][i]!, bgL[1][i]!, bgL[2][i]!) - f.cr);
+    }
+    cIn /= k; bIn /= k;
+    const pad = Math.max(2, Math.round(0.25 * Math.max(cb[2] - cb[0], cb[3] - cb[1])));
+    let r = 0, cR = 0, bR = 0;
+    forBox([cb[0] - pad, cb[1] - pad, cb[2] + pad, cb[3] + pad], (i) => {
+      if (dil[i] || fgL[i] || person[i]) return;
+      r++; cR += curY[i]!; bR += f.a * bgLY[i]! + f.b;
+    });
+    const contrastRatio = r >= 4 ? (Math.abs(cIn - cR / r) + 6) / (Math.abs(bIn - bR / r) + 6) : 1;
+    // Normalised intensity: the same texture scaled by one factor is the same surface in other light.
+    const g = bIn > 8 ? cIn / bIn : 1;
+    let resid = 0;
+    for (const i of members) if (stat[i]) resid += Math.abs(curY[i]! - g * (f.a * bgLY[i]! + f.b));
+    resid /= k * Math.max(16, cIn);
+    const chroma = (cbIn + crIn) / k;
+    const lightingOnly = g > 0.4 && g < 2 && resid < 0.07 && chroma < o.chromaThreshold;
+    return { contrastRatio, lightingOnly };
+  }
+
   function blobs(minCells = 4): StaticBlob[] {
     // Components over the static mask dilated by one cell, so that an object
     // split by a thin seam of unchanged pixels stays one blob.
@@ -318,6 +361,9 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
         cells: times.length,
         since: times[Math.floor(times.length / 2)]!,
         edgeRatio: (eCur + 1) / (eBg + 1),
+        // Over the one-cell dilation, so that a textured object whose every cell is not static still reads as solid.
+        solidity: members.length / ((x2 - x1 + 3) * (y2 - y1 + 3)),
+        ...appearance(members, [x1, y1, x2 + 1, y2 + 1], dil, bgLY, fl),
       });
     }
     return out.filter((b) => b !== null);
@@ -340,6 +386,8 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     absorb(cb) {
       const fl = fit(bgL, fgL);
       forBox(cb, (i) => {
+        // Only what is static: a person still walking off the trace must not become background.
+        if (!stat[i]) return;
         for (let c = 0; c < 3; c++) { bgL[c]![i] = (cur[c]![i]! - fl.b) / fl.a; bgS[c]![i] = bgL[c]![i]!; }
         fgL[i] = 0; fgS[i] = 0; stat[i] = 0; fgSince[i] = NaN;
       });

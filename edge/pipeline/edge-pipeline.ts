@@ -1,7 +1,7 @@
 import { ALARM_SCHEMA_VERSION, parseAlarm, type Alarm } from '../../common/alarm.ts';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.ts';
 import type { CameraConfig } from '../../common/config/site.ts';
-import type { AbandonedConfig } from '../../common/config/zone.ts';
+import { abandonedSchema, type AbandonedConfig } from '../../common/config/zone.ts';
 import { errorMessage, ValidationError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import { createAbandonedAnalyzer } from '../abandoned/abandoned-analyzer.ts';
@@ -98,7 +98,7 @@ export interface EdgePipeline {
   crowdStats(): Record<string, ZoneStats[]>;
 }
 
-const DEFAULT_ABANDONED: AbandonedConfig = { enabled: true, dwellS: 30, graceS: 3, attendRadiusPx: 90, minSizePx: 12, maxSizePx: 300 };
+const DEFAULT_ABANDONED: AbandonedConfig = abandonedSchema.parse({});
 
 interface CameraState {
   id: string;

@@ -3,9 +3,10 @@ import type { BBox } from '../../../common/geometry.ts';
 import type { StaticBlob } from '../../../edge/abandoned/background-model.ts';
 import { boxGap, createObjectTracker, type TrackerEvent } from '../../../edge/abandoned/object-tracker.ts';
 
-const RULES = { dwellS: 10, graceS: 3, attendRadius: 40 };
+const RULES = { dwellS: 10, unownedDwellS: 10, graceS: 3, attendRadius: 40 };
 const blob = (box: [number, number, number, number], since: number, edgeRatio = 4): StaticBlob => ({
   box, cellBox: [box[0] / 4, box[1] / 4, box[2] / 4, box[3] / 4], cells: ((box[2] - box[0]) * (box[3] - box[1])) / 16, since, edgeRatio,
+  contrastRatio: edgeRatio, solidity: 1, lightingOnly: false,
 });
 const OBJ: [number, number, number, number] = [100, 100, 140, 140];
 
