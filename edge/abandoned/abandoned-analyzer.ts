@@ -151,7 +151,7 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
     // A "person" that looks exactly like the long-term background is a post or
     // a rock the detector keeps mistaking; it must not attend anything.
     const present = persons.filter((p) => m.presence([Math.floor(p[0] / m.cell), Math.floor(p[1] / m.cell), Math.ceil(p[2] / m.cell), Math.ceil(p[3] / m.cell)]) >= PERSON_MIN_PRESENCE);
-    const live = people.step(frame.mediaTime, present);
+    const live = people.step(frame.mediaTime, present, frame);
     const blobs = m.blobs().filter((b) =>
       // A shadow or a patch of light is the same floor; tape and branches are thin; where the density head sees a person, it is one.
       !b.lightingOnly && b.solidity >= MIN_SOLIDITY && !(result.density && heatOn(result.density, frame, b.box) >= HEAT_PERSONS));

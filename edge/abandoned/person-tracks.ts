@@ -22,7 +22,7 @@ export interface PersonTrack {
 
 export interface PersonTracker {
   /** links this frame's person boxes to the live tracks; returns the live tracks */
-  step(time: number, boxes: readonly BBox[]): readonly PersonTrack[];
+  step(time: number, boxes: readonly BBox[], frame?: { width: number; height: number }): readonly PersonTrack[];
   tracks(): readonly PersonTrack[];
   alive(id: number): boolean;
 }
@@ -30,17 +30,25 @@ export interface PersonTracker {
 export interface PersonTrackerOptions {
   /** seconds a track survives without a detection (detectors miss people who bend or sit) @default 2.5 */
   maxMissS?: number;
+  /** seconds a track survives without a detection once its last box touched the frame's edge: they walked out @default 0.6 */
+  edgeMissS?: number;
 }
 
 const centre = (b: BBox) => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] as const;
 
 export function createPersonTracker(options: PersonTrackerOptions = {}): PersonTracker {
   const maxMissS = options.maxMissS ?? 2.5;
+  const edgeMissS = options.edgeMissS ?? 0.6;
   let live: PersonTrack[] = [];
   let next = 1;
 
-  function step(time: number, boxes: readonly BBox[]): readonly PersonTrack[] {
-    live = live.filter((t) => time - t.lastSeen <= maxMissS);
+  function atEdge(b: BBox, frame: { width: number; height: number }): boolean {
+    const m = 0.02 * Math.max(frame.width, frame.height);
+    return b[0] <= m || b[1] <= m || b[2] >= frame.width - m || b[3] >= frame.height - m;
+  }
+
+  function step(time: number, boxes: readonly BBox[], frame?: { width: number; height: number }): readonly PersonTrack[] {
+    live = live.filter((t) => time - t.lastSeen <= (frame && atEdge(t.box, frame) ? edgeMissS : maxMissS));
     const pairs: { t: number; b: number; cost: number }[] = [];
     live.forEach((t, ti) => boxes.forEach((b, bi) => {
       const h = Math.max(t.box[3] - t.box[1], b[3] - b[1]);
