@@ -49,6 +49,15 @@ export const abandonedSchema = z.object({
   exclude: z.array(polygonSchema).optional(),
 }).strict();
 
+/**
+ * Overrides of the abandoned-object settings (a camera's or a zone's): only
+ * what is written, so that a zone setting one key does not reset the others
+ * to their defaults (`.partial()` would still fill in every default).
+ */
+export const abandonedOverrideSchema = z.object(Object.fromEntries(
+  Object.entries(abandonedSchema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]),
+)).strict() as unknown as z.ZodType<Partial<z.infer<typeof abandonedSchema>>>;
+
 export const zoneSchema = z.object({
   id: token,
   name: z.string().optional(),
@@ -60,7 +69,7 @@ export const zoneSchema = z.object({
   /** the same zone on the site map, in map units */
   map: polygonSchema.optional(),
   crowd: crowdRulesSchema.prefault({}),
-  abandoned: abandonedSchema.partial().optional(),
+  abandoned: abandonedOverrideSchema.optional(),
 }).strict();
 
 export type ZoneConfig = z.infer<typeof zoneSchema>;
