@@ -166,8 +166,6 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
       onGhost: (b) => m.absorb(b.cellBox),
     });
     m.hold(tracker.objects().map((t) => t.cellBox));
-    const dbg = (options as { debug?: (m: string) => void }).debug;
-    if (dbg) dbg(`${frame.mediaTime} tracks=${tracker.objects().map((t) => `${t.id}@${t.anchor.join(',')} er${t.edgeRatio.toFixed(2)} cr${t.contrastRatio.toFixed(2)} since${t.since.toFixed(1)} att${t.lastAttended.toFixed(1)} seen${t.lastSeen.toFixed(1)} own${t.owner}:${t.owned}:${t.ownerNearAt} hits${t.hits.filter((h) => h.ok).length}/${t.hits.length}`).join(' ')}`);
     for (const e of events) {
       if (e.type === 'abandoned') {
         e.object.episode = newAlarmId(frame.capturedAt);

@@ -118,8 +118,12 @@ export interface ObjectTrackerOptions {
   ghostContrast?: number;
   /** smoothed contrast ratio that is enough evidence of an object on its own @default 1.6 */
   objectContrast?: number;
-  /** seconds a person track is remembered to find who left an object @default 4 */
+  /** seconds a person track is remembered to find who left an object @default 10 */
   ownerLookbackS?: number;
+  /** the owner was at the object from this long before it arrived... @default 1.5 */
+  ownerBeforeS?: number;
+  /** ...to this long after (they stand by it while it settles) @default 2.5 */
+  ownerAfterS?: number;
   /** person heights: how close a person's box must have been to a new object to be its owner @default 0.5 */
   ownerGapHeights?: number;
   /** seconds over which an object must have been seen steadily before it is raised @default 3 */
@@ -149,7 +153,7 @@ function overlapOfSmaller(a: BBox, b: BBox): number {
 export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracker {
   const o = Object.freeze({
     occludedMaxS: 120, goneAfterS: 1, ghostRatio: 0.85, objectRatio: 1.5, attendStillS: 1.5, attendStillIou: 0.5, attendWindowS: 3, seenWithinS: 2,
-    ghostContrast: 1, objectContrast: 1.6, ownerLookbackS: 4, ownerGapHeights: 0.5, stableWindowS: 3, stableFraction: 0.75, shrinkAfterS: 2, reacquireS: 6, ...options,
+    ghostContrast: 1, objectContrast: 1.6, ownerLookbackS: 10, ownerBeforeS: 1.5, ownerAfterS: 2.5, ownerGapHeights: 0.5, stableWindowS: 3, stableFraction: 0.75, shrinkAfterS: 2, reacquireS: 6, ...options,
   });
   let tracks: TrackedObject[] = [];
   let seq = 0;
@@ -162,10 +166,15 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
     return Math.max(rules.attendRadius, (rules.attendHeights ?? 0) * (person[3] - person[1]));
   }
 
-  /** The person track that was closest to `box` lately, if any came within the owner gap. */
-  function findOwner(box: BBox): { id: number; box: BBox } | null {
+  /**
+   * The person track that was at `box` when the object arrived there (its cells
+   * began to differ from the background at `since`): someone who carried it in
+   * stood there then. A passer-by seconds later is not its owner.
+   */
+  function findOwner(box: BBox, since: number): { id: number; box: BBox } | null {
     let best: { id: number; gap: number; time: number; box: BBox } | null = null;
     for (const h of history) {
+      if (h.time < since - o.ownerBeforeS || h.time > since + o.ownerAfterS) continue;
       const gap = boxGap(h.box, box);
       if (gap > o.ownerGapHeights * (h.box[3] - h.box[1])) continue;
       // The latest person there is the one it separated from; among those, the closest.
@@ -235,7 +244,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       if (tracks.some((t) => overlapOfSmaller(t.box, b.box) > 0.5 || overlapOfSmaller(t.anchor, b.box) > 0.5)) return;
       if (isGhost(b)) { s.onGhost?.(b); return; }
       if (!s.rulesFor(b.box)) return;
-      const owner = findOwner(b.box);
+      const owner = findOwner(b.box, b.since);
       tracks.push({
         id: `${o.idPrefix}-${++seq}`,
         box: [...b.box], cellBox: [...b.cellBox], anchor: [...b.box], anchorCells: b.cells, edgeRatio: b.edgeRatio,
