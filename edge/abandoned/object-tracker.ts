@@ -65,6 +65,10 @@ export interface TrackedObject {
   ownerLost: { time: number; box: BBox } | null;
   /** the owner's last box while it was near */
   ownerLostBox: BBox | null;
+  /** the owner has stepped beyond the radius since they were last with it */
+  ownerLeft: boolean;
+  /** the owner's boxes while back within the radius */
+  ownerTrail: { time: number; box: BBox }[];
 }
 
 export type TrackerEvent =
@@ -254,7 +258,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         owner: owner?.id ?? null, owned: owner !== null, ownerNearAt: s.time, hits: [{ time: s.time, ok: true }], fullAt: s.time,
         // An owner whose track already died (lost while crouching over it) may still be picked up again.
         ownerLost: owner && !people.some((p) => p.id === owner.id) ? { time: s.time, box: owner.box } : null,
-        ownerLostBox: owner?.box ?? null,
+        ownerLostBox: owner?.box ?? null, ownerLeft: false, ownerTrail: [],
       });
     });
 
@@ -273,15 +277,27 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
           if (t.ownerLostBox) t.ownerLost = { time: s.time, box: t.ownerLostBox };
           t.owner = null;
         } else if (boxGap(owner.box, t.anchor) <= radiusFor(rules, owner.box)) {
-          t.ownerNearAt = s.time;
           t.ownerLostBox = owner.box;
-        } else t.ownerLostBox = null;
+          t.ownerTrail = t.ownerTrail.filter((h) => s.time - h.time <= o.attendWindowS);
+          // Until they first step away, the owner is with it. Once they have, coming back counts only if they
+          // stay (as attending does): in a crowd a track can pass from one walker to the next, and a walker
+          // brushing past must not restart the timer.
+          if (!t.ownerLeft || t.ownerTrail.some((h) => s.time - h.time >= o.attendStillS && iou(owner.box, h.box) >= o.attendStillIou)) {
+            t.ownerNearAt = s.time;
+            t.ownerLeft = false;
+          }
+          t.ownerTrail.push({ time: s.time, box: owner.box });
+        } else {
+          t.ownerLostBox = null;
+          t.ownerLeft = true;
+          t.ownerTrail = [];
+        }
       } else if (t.ownerLost && s.time - t.ownerLost.time <= o.reacquireS) {
         // Detectors lose people who crouch over a bag. A track that starts where the owner's track died,
         // while the object is still within reach of that spot, is the owner again: position and time only, no appearance.
         const lost = t.ownerLost;
         const back = people.find((p) => p.born > lost.time - 1e-9 && p.born === p.lastSeen && boxGap(p.box, lost.box) <= (lost.box[3] - lost.box[1]) && boxGap(p.box, t.anchor) <= radiusFor(rules, p.box));
-        if (back) { t.owner = back.id; t.ownerNearAt = s.time; t.ownerLostBox = back.box; t.ownerLost = null; }
+        if (back) { t.owner = back.id; t.ownerNearAt = s.time; t.ownerLostBox = back.box; t.ownerLost = null; t.ownerLeft = false; t.ownerTrail = []; }
       }
       const near = people.filter((p) => p.lastSeen === s.time && boxGap(p.box, t.anchor) <= radiusFor(rules, p.box)).map((p) => p.box);
       t.nearPersons = t.nearPersons.filter((h) => s.time - h.time <= o.attendWindowS);
