@@ -37,6 +37,18 @@ export interface BackgroundModelOptions {
   rebaselineFraction?: number;
   /** @default 2 */
   rebaselineAfterS?: number;
+  /**
+   * a frame whose foreground fraction moved by more than this within the last
+   * second, or whose light fit moves by `globalLumaStep` from the last frame's,
+   * is a global change (a train pulling in, a cloud, auto-exposure): learning
+   * and static timers pause until `globalSettleS` after it ends. A train that
+   * stands is no longer a change. @default 0.1
+   */
+  globalFraction?: number;
+  /** luminance (0–255) by which the light fit moves mid-grey between two frames that makes a global change @default 6 */
+  globalLumaStep?: number;
+  /** @default 2 */
+  globalSettleS?: number;
 }
 
 export interface StaticBlob {
@@ -75,6 +87,8 @@ export interface BackgroundUpdate {
   offset: number;
   /** fraction of cells that differ from the long-term background */
   foregroundFraction: number;
+  /** a global change is under way or settling: nothing new became static and nothing was learned long-term */
+  paused?: boolean;
 }
 
 export interface BackgroundModel {
@@ -119,6 +133,9 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     absorbAfterS: options.absorbAfterS ?? 120,
     rebaselineFraction: options.rebaselineFraction ?? 0.5,
     rebaselineAfterS: options.rebaselineAfterS ?? 2,
+    globalFraction: options.globalFraction ?? 0.1,
+    globalLumaStep: options.globalLumaStep ?? 6,
+    globalSettleS: options.globalSettleS ?? 2,
   });
 
   // Backgrounds and the current frame in RGB, so that a gain that clips one channel is predicted exactly.
@@ -138,6 +155,11 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
   let wholeSceneSince: number | null = null;
   /** the long-term background's light fit of the last update, for blobs() and absorb() */
   let lastFitL: Fit = { a: 1, b: 0, cb: 0, cr: 0 };
+  /** end of the current global-change pause (see globalFraction) */
+  let pausedUntil = -Infinity;
+  let prevFitL: Fit = { a: 1, b: 0, cb: 0, cr: 0 };
+  /** foreground fractions of the last second */
+  let fractions: { time: number; fraction: number }[] = [];
   // Scratch buffers of blobs(), allocated once: a frame's garbage is otherwise three full grids.
   const dil = new Uint8Array(n);
   const label = new Int32Array(n);
@@ -206,6 +228,8 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     fgL.fill(0); fgS.fill(0); stat.fill(0);
     fgSince.fill(NaN); lastFg.fill(-Infinity);
     wholeSceneSince = null;
+    prevFitL = { a: 1, b: 0, cb: 0, cr: 0 };
+    fractions = [];
     lastTime = time;
   }
 
@@ -248,21 +272,31 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
       wholeSceneSince = null;
     }
 
+    // The light step between two frames, as it moves a mid-grey surface (gain and offset trade off in a fit).
+    const step = Math.abs((fL.a - prevFitL.a) * 128 + (fL.b - prevFitL.b));
+    fractions = fractions.filter((f) => time - f.time <= 1);
+    const swing = fractions.reduce((m, f) => Math.max(m, Math.abs(fraction - f.fraction)), 0);
+    fractions.push({ time, fraction });
+    if (swing > o.globalFraction || step > o.globalLumaStep) pausedUntil = time + o.globalSettleS;
+    prevFitL = fL;
+    const paused = time < pausedUntil;
     const aS = 1 - Math.exp(-dt / o.shortTauS);
-    const aL = 1 - Math.exp(-dt / o.longTauS);
+    // While the light changes or a train fills the view, what looks different is the change itself: learn nothing long-term.
+    const aL = paused ? 0 : 1 - Math.exp(-dt / o.longTauS);
     for (let i = 0; i < n; i++) {
       // Backgrounds learn the frame as it would look under their own lighting;
       // clipped cells say nothing about that and are left alone.
       const clipped = curY[i]! > 245 || curY[i]! < 5;
       if (!clipped) for (let c = 0; c < 3; c++) bgS[c]![i]! += aS * ((cur[c]![i]! - fS.b) / fS.a - bgS[c]![i]!);
       if (fgL[i]) {
-        if (Number.isNaN(fgSince[i]!)) fgSince[i] = time;
+        // A cell that changes during a global change starts its static clock when the change has settled.
+        if (Number.isNaN(fgSince[i]!)) fgSince[i] = paused ? pausedUntil : time;
         lastFg[i] = time;
       } else {
         if (time - lastFg[i]! > 1) fgSince[i] = NaN;
         if (!person[i] && !clipped) for (let c = 0; c < 3; c++) bgL[c]![i]! += aL * ((cur[c]![i]! - fL.b) / fL.a - bgL[c]![i]!);
       }
-      const s = fgL[i] && !fgS[i] && !person[i] && time - fgSince[i]! >= o.minStaticS ? 1 : 0;
+      const s = !paused && fgL[i] && !fgS[i] && !person[i] && time - fgSince[i]! >= o.minStaticS ? 1 : 0;
       stat[i] = s;
       if (s && !held[i] && time - fgSince[i]! >= o.absorbAfterS) {
         // Long-static change that no tracker claims: a parked van, a moved bench.
@@ -270,7 +304,7 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
         fgSince[i] = NaN;
       }
     }
-    return { rebaselined: false, gain: fL.a, offset: fL.b, foregroundFraction: fraction };
+    return { rebaselined: false, gain: fL.a, offset: fL.b, foregroundFraction: fraction, paused };
   }
 
   function gradAt(img: Float32Array, x: number, y: number, a = 1, b = 0): number {
