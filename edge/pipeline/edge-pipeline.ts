@@ -4,16 +4,16 @@ import type { CameraConfig } from '../../common/config/site.ts';
 import { abandonedSchema, type AbandonedConfig } from '../../common/config/zone.ts';
 import { errorMessage, ValidationError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
-import { createAbandonedAnalyzer } from '../abandoned/abandoned-analyzer.ts';
 import { createBatcher, type Batcher, type BatcherMetrics } from '../detect/batcher.ts';
-import { createHealthAnalyzer } from '../health/health-analyzer.ts';
-import { createCrowdAnalyzer, type CrowdAnalyzer, type CrowdAnalyzerOptions, type ZoneMeasures, type ZoneStats } from '../crowd/crowd-analyzer.ts';
+import type { CrowdAnalyzer, CrowdAnalyzerOptions, ZoneMeasures, ZoneStats } from '../crowd/crowd-analyzer.ts';
+import { defaultAnalyzers, isCrowdAnalyzer, NO_CROWD, type AnalyzerFactory } from './analyzer-factories.ts';
 import type { AlarmSink, Analyzer, AnalyzerOutput, DetectionResult, Detector, Frame, FrameDecoder } from '../types.ts';
 import { createLatencyStats } from './latency.ts';
 
 /**
  * The per-camera composition shared by `vigil replay`, `vigil edge` and the
- * demo: decoder ─► (batcher) ─► detector ─► crowd, abandoned, health ─► sink.
+ * demo: decoder ─► (batcher) ─► detector ─► analyzers (a list of factories per
+ * camera; by default crowd, abandoned objects, health) ─► sink.
  *
  * - `replay` is lossless and deterministic: every decoded frame is detected and
  *   analysed in order, and the decoder is paced by backpressure.
@@ -42,8 +42,10 @@ export interface EdgePipelineOptions {
   dwellOverrideS?: number;
   /** site-wide abandoned defaults (SiteConfig.abandoned) */
   abandoned?: AbandonedConfig;
-  /** extra crowd analyzer options (tests, benches) */
+  /** extra crowd analyzer options (tests, benches); used by the default analyzer list */
   crowd?: Partial<Omit<CrowdAnalyzerOptions, 'camera'>>;
+  /** the analyzers each camera runs, as factories (analyzer-factories.ts). @default crowd, abandoned, health */
+  analyzers?: readonly AnalyzerFactory[];
   /** every analysed frame, after the analyzers ran, with the crowd measures it produced */
   onResult?: (camera: string, result: DetectionResult, crowd: readonly ZoneMeasures[]) => void;
   /**
@@ -98,13 +100,12 @@ export interface EdgePipeline {
   crowdStats(): Record<string, ZoneStats[]>;
 }
 
-const DEFAULT_ABANDONED: AbandonedConfig = abandonedSchema.parse({});
 
 interface CameraState {
   id: string;
   config: CameraConfig;
   decoder: FrameDecoder;
-  crowd: CrowdAnalyzer;
+  crowd: Pick<CrowdAnalyzer, 'detectOptions' | 'latest' | 'stats'>;
   analyzers: Analyzer[];
   framesIn: number;
   detected: number;
@@ -128,12 +129,16 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   const mode = options.mode;
   const { detector, sink, site, edgeId } = options;
 
+  const factories = options.analyzers ?? defaultAnalyzers({
+    ...(options.crowd ? { crowd: options.crowd } : {}),
+    abandoned: options.abandoned ?? abandonedSchema.parse({}),
+    ...(options.dwellOverrideS !== undefined ? { dwellOverrideS: options.dwellOverrideS } : {}),
+  });
   const cams = new Map<string, CameraState>();
   for (const { config, decoder } of options.cameras) {
-    const crowd = createCrowdAnalyzer({ camera: config, ...options.crowd });
-    const abandoned = createAbandonedAnalyzer({ camera: config, defaults: options.abandoned ?? DEFAULT_ABANDONED, ...(options.dwellOverrideS !== undefined ? { dwellOverrideS: options.dwellOverrideS } : {}) });
-    const health = createHealthAnalyzer({ camera: config });
-    cams.set(config.id, { id: config.id, config, decoder, crowd, analyzers: [crowd, abandoned, health], framesIn: 0, detected: 0, lastMediaTime: null, sending: Promise.resolve(), analysing: Promise.resolve(), ended: false });
+    const analyzers = factories.map((f) => f(config));
+    const crowd = analyzers.find(isCrowdAnalyzer) ?? NO_CROWD;
+    cams.set(config.id, { id: config.id, config, decoder, crowd, analyzers, framesIn: 0, detected: 0, lastMediaTime: null, sending: Promise.resolve(), analysing: Promise.resolve(), ended: false });
   }
 
   const latency = createLatencyStats();
