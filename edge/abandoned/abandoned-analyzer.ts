@@ -65,7 +65,10 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
   const cameraDefaults: AbandonedConfig = Object.freeze(abandonedSchema.parse({ ...defaults, ...(camera.abandoned ?? {}) }));
   const zoneConfigs = new Map(zones.map((z) => [z.id, Object.freeze(abandonedSchema.parse({ ...cameraDefaults, ...(z.abandoned ?? {}) }))]));
   let model: BackgroundModel | null = null;
-  let tracker: ObjectTracker = createObjectTracker({ idPrefix: `${camera.id}-obj` });
+  /** wall ms of the frame being analysed: alarm episode ids are minted from it */
+  let capturedAt = 0;
+  const newTracker = (idPrefix: string) => createObjectTracker({ idPrefix, newEpisode: () => newAlarmId(capturedAt) });
+  let tracker: ObjectTracker = newTracker(`${camera.id}-obj`);
   let people: PersonTracker = createPersonTracker();
   let last: Frame | null = null;
 
@@ -113,6 +116,8 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
     const base = t.owned ? 0.6 : 0.4;
     const confidence = t.label ? Math.min(1, base + 0.4 * t.labelScore) : base;
     const what = t.label ?? 'object';
+    const episode = t.alarm.episode!;
+    if (state === 'cleared') t.alarm.clearNow(frame.mediaTime);
     return {
       alarm: {
         id: newAlarmId(),
@@ -121,7 +126,7 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
         severity: 'warning',
         camera: camera.id,
         zone,
-        episode: t.episode!,
+        episode,
         capturedAt: new Date(frame.capturedAt).toISOString(),
         mediaTime: frame.mediaTime,
         message: state === 'raised' ? `unattended ${what} for ${Math.round(dwellSeconds)} s` : `${what} removed`,
@@ -134,6 +139,7 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
 
   function process(result: DetectionResult): AnalyzerOutput[] {
     const frame = result.frame;
+    capturedAt = frame.capturedAt;
     if (!model || model.cols !== Math.floor(frame.width / model.cell) || model.rows !== Math.floor(frame.height / model.cell)) {
       model = createBackgroundModel({ ...options.background, width: frame.width, height: frame.height });
     }
@@ -144,7 +150,7 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
     if (bg.rebaselined) {
       // The whole scene changed (or this is the first frame): nothing tracked before is meaningful now.
       for (const t of tracker.reset()) outputs.push(output(frame, t, 'cleared', frame.mediaTime - t.since));
-      tracker = createObjectTracker({ idPrefix: `${camera.id}-obj-${frame.seq}` });
+      tracker = newTracker(`${camera.id}-obj-${frame.seq}`);
       people = createPersonTracker();
     }
     const m = model;
@@ -168,11 +174,9 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
     m.hold(tracker.objects().map((t) => t.cellBox));
     for (const e of events) {
       if (e.type === 'abandoned') {
-        e.object.episode = newAlarmId(frame.capturedAt);
         outputs.push(output(frame, e.object, 'raised', e.dwellSeconds));
       } else {
         outputs.push(output(frame, e.object, 'cleared', frame.mediaTime - e.object.since));
-        e.object.alarmed = false;
       }
     }
     last = frame;

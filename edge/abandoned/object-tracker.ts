@@ -1,6 +1,7 @@
 import { iou, type BBox } from '../../common/geometry.ts';
 import type { StaticBlob } from './background-model.ts';
 import type { PersonTrack } from './person-tracks.ts';
+import { createEpisode, type Episode } from '../rules/episode.ts';
 
 /**
  * Tracks static blobs over time and decides when one is abandoned.
@@ -44,9 +45,8 @@ export interface TrackedObject {
   lastAttended: number;
   label: string | null;
   labelScore: number;
-  /** set while an alarm is raised for it */
-  alarmed: boolean;
-  episode: string | null;
+  /** its alarm episode: open while an alarm is raised for it (edge/rules/episode.ts) */
+  alarm: Episode;
   /** person boxes seen near it lately, to tell someone staying from someone passing */
   nearPersons: { time: number; box: BBox }[];
   /** the person track that left it, while that track lives (see person-tracks.ts) */
@@ -134,6 +134,8 @@ export interface ObjectTrackerOptions {
   stableWindowS?: number;
   /** fraction of those frames @default 0.75 */
   stableFraction?: number;
+  /** new alarm episode ids @default `<idPrefix>-ep-<n>` */
+  newEpisode?: (t: number) => string;
   /** seconds the blob may stay smaller than its anchor before the anchor shrinks to it @default 2 */
   shrinkAfterS?: number;
   /** seconds after the owner's track died near the object within which a new track starting there is the owner again @default 6 */
@@ -161,6 +163,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
   });
   let tracks: TrackedObject[] = [];
   let seq = 0;
+  let episodes = 0;
   /** recent person-track boxes, to find who left a new object */
   let history: { time: number; id: number; box: BBox }[] = [];
 
@@ -214,7 +217,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         // Judged again on every frame: a ghost can first show as the edge of a person still leaving.
         if (isGhost(b)) {
           s.onGhost?.(b);
-          if (t.alarmed) events.push({ type: 'gone', object: t });
+          if (t.alarm.open) events.push({ type: 'gone', object: t });
           return;
         }
         t.box = [...b.box];
@@ -234,7 +237,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         const present = s.presence(t.cellBox) >= 0.4;
         const limit = present ? o.occludedMaxS : o.goneAfterS;
         if (s.time - t.lastSeen > limit) {
-          if (t.alarmed) events.push({ type: 'gone', object: t });
+          if (t.alarm.open) events.push({ type: 'gone', object: t });
           return;
         }
       }
@@ -254,7 +257,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         box: [...b.box], cellBox: [...b.cellBox], anchor: [...b.box], anchorCells: b.cells, edgeRatio: b.edgeRatio,
         contrastRatio: b.contrastRatio ?? 1,
         since: b.since, lastSeen: s.time, lastAttended: -Infinity,
-        label: null, labelScore: 0, alarmed: false, episode: null, nearPersons: [],
+        label: null, labelScore: 0, alarm: createEpisode({ newEpisode: o.newEpisode ?? (() => `${o.idPrefix}-ep-${++episodes}`) }), nearPersons: [],
         owner: owner?.id ?? null, owned: owner !== null, ownerNearAt: s.time, hits: [{ time: s.time, ok: true }], fullAt: s.time,
         // An owner whose track already died (lost while crouching over it) may still be picked up again.
         ownerLost: owner && !people.some((p) => p.id === owner.id) ? { time: s.time, box: owner.box } : null,
@@ -310,7 +313,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         }
       }
       // Still there, if hidden for a moment by someone in front of it.
-      if (t.alarmed || s.time - t.lastSeen > o.seenWithinS) continue;
+      if (t.alarm.open || s.time - t.lastSeen > o.seenWithinS) continue;
       // Neither clearly new edges nor a clear contrast with the floor: moving background (tape, foliage) that settled for a while.
       if (t.edgeRatio < o.objectRatio && t.contrastRatio < o.objectContrast) continue;
       // Flutter: it must have been there, in the same place, for most of the last few seconds.
@@ -318,7 +321,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       if (t.owned) {
         const unattended = s.time - t.ownerNearAt;
         if (unattended >= rules.dwellS) {
-          t.alarmed = true;
+          t.alarm.raiseNow(s.time, t.ownerNearAt);
           events.push({ type: 'abandoned', object: t, dwellSeconds: unattended });
         }
         continue;
@@ -326,7 +329,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       if (rules.unownedDwellS === null) continue;
       const dwell = s.time - t.since;
       if (dwell >= rules.unownedDwellS && s.time - t.lastAttended >= rules.graceS) {
-        t.alarmed = true;
+        t.alarm.raiseNow(s.time, t.since);
         events.push({ type: 'abandoned', object: t, dwellSeconds: dwell });
       }
     }
@@ -337,7 +340,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
     step,
     objects: () => tracks,
     reset() {
-      const open = tracks.filter((t) => t.alarmed);
+      const open = tracks.filter((t) => t.alarm.open);
       tracks = [];
       return open;
     },
