@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, Command> = {
   edge: { describe: 'run an edge node', load: () => import('./edge.ts') },
   hub: { describe: 'run the hub', load: () => import('./hub.ts') },
   bench: { describe: 'run the benchmark suite', load: () => import('./bench.ts') },
+  eval: { describe: 'score the abandoned-object analyzer per clip against truth (eval abandoned)', load: () => import('./eval.ts') },
   'check-config': { describe: 'validate a config file', load: () => import('./check-config.ts') },
   export: { describe: "export an incident's full record (incident, alarms, dispatches, reports, audit) as JSON", load: () => import('./export.ts') },
   fixtures: { describe: 'fetch vtest.avi and build the fixture clips', load: () => import('./fixtures.ts') },

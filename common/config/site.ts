@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { token } from '../alarm.ts';
 import { secretSchema } from './secret.ts';
-import { zoneSchema, abandonedSchema } from './zone.ts';
+import { zoneSchema, abandonedSchema, abandonedOverrideSchema } from './zone.ts';
 import { loadConfigFile } from './load.ts';
 import { alarmPolicySchema } from './alarm-policy.ts';
 import { localNames } from './local-names.ts';
@@ -44,6 +44,8 @@ export const cameraSchema = z.object({
     height: z.number().int().positive().optional(),
   }).strict().prefault({}),
   zones: z.array(zoneSchema).default([]),
+  /** this camera's abandoned-object settings over the site's (exclusion masks: `exclude`); zones override both */
+  abandoned: abandonedOverrideSchema.optional(),
   health: healthSchema.prefault({}),
 }).strict();
 

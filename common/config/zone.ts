@@ -27,13 +27,36 @@ export const abandonedSchema = z.object({
   enabled: z.boolean().default(true),
   dwellS: z.number().positive().default(30),
   graceS: z.number().min(0).default(3),
-  /** a person within this many source pixels of the object attends it */
+  /**
+   * raise objects no person was seen to leave (a static region that never
+   * separated from anyone): less certain, so off-able and with a longer dwell
+   */
+  unowned: z.boolean().default(true),
+  unownedDwellS: z.number().positive().default(60),
+  /** the owner (or anyone, for an unowned object) within this many metres attends it; metres come from the zone's area and polygon */
+  attendRadiusM: z.number().positive().default(2),
+  /** the pixel fallback where no zone calibrates the view: a person within this many source pixels attends it */
   attendRadiusPx: z.number().positive().default(90),
+  /** object size limits in metres (shortest and longest side), where a zone calibrates the view */
+  minSizeM: z.number().min(0).default(0.15),
+  maxSizeM: z.number().positive().default(2.5),
+  /** the pixel fallback of the size limits */
   minSizePx: z.number().min(0).default(12),
   maxSizePx: z.number().positive().default(300),
+  /** 'zone': metres from the zone's areaM2 over its polygon; 'none': pixels (a zone whose area is a guess) */
+  calibration: z.enum(['zone', 'none']).default('zone'),
   include: z.array(polygonSchema).optional(),
   exclude: z.array(polygonSchema).optional(),
 }).strict();
+
+/**
+ * Overrides of the abandoned-object settings (a camera's or a zone's): only
+ * what is written, so that a zone setting one key does not reset the others
+ * to their defaults (`.partial()` would still fill in every default).
+ */
+export const abandonedOverrideSchema = z.object(Object.fromEntries(
+  Object.entries(abandonedSchema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]),
+)).strict() as unknown as z.ZodType<Partial<z.infer<typeof abandonedSchema>>>;
 
 export const zoneSchema = z.object({
   id: token,
@@ -46,7 +69,7 @@ export const zoneSchema = z.object({
   /** the same zone on the site map, in map units */
   map: polygonSchema.optional(),
   crowd: crowdRulesSchema.prefault({}),
-  abandoned: abandonedSchema.partial().optional(),
+  abandoned: abandonedOverrideSchema.optional(),
 }).strict();
 
 export type ZoneConfig = z.infer<typeof zoneSchema>;

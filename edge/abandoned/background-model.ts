@@ -37,6 +37,18 @@ export interface BackgroundModelOptions {
   rebaselineFraction?: number;
   /** @default 2 */
   rebaselineAfterS?: number;
+  /**
+   * a frame whose foreground fraction moved by more than this within the last
+   * second, or whose light fit moves by `globalLumaStep` from the last frame's,
+   * is a global change (a train pulling in, a cloud, auto-exposure): learning
+   * and static timers pause until `globalSettleS` after it ends. A train that
+   * stands is no longer a change. @default 0.1
+   */
+  globalFraction?: number;
+  /** luminance (0–255) by which the light fit moves mid-grey between two frames that makes a global change @default 6 */
+  globalLumaStep?: number;
+  /** @default 2 */
+  globalSettleS?: number;
 }
 
 export interface StaticBlob {
@@ -49,6 +61,22 @@ export interface StaticBlob {
   since: number;
   /** ratio of edge energy along its border in the frame to that in the background; < 1 means something left (a ghost) */
   edgeRatio: number;
+  /**
+   * how much more the region stands out from the floor around it now than it
+   * did in the background (mean luminance against a ring of background cells,
+   * both under this frame's light): > 1 something arrived, < 1 the region now
+   * blends in, so something left (a ghost). Unlike the edge ratio it holds on
+   * patterned floors, where a plain bag hides more edges than it brings.
+   */
+  contrastRatio: number;
+  /** cells of its (dilated) region over the cells of its box: tape, cables and branches are thin and ragged */
+  solidity: number;
+  /**
+   * the change is the same surface under different light: a shadow, a patch of
+   * sun, a reflection. Judged on normalised intensity (the region's luminance
+   * divided by its mean, against the background's) plus unchanged chroma.
+   */
+  lightingOnly: boolean;
 }
 
 export interface BackgroundUpdate {
@@ -59,6 +87,8 @@ export interface BackgroundUpdate {
   offset: number;
   /** fraction of cells that differ from the long-term background */
   foregroundFraction: number;
+  /** a global change is under way or settling: nothing new became static and nothing was learned long-term */
+  paused?: boolean;
 }
 
 export interface BackgroundModel {
@@ -103,6 +133,9 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     absorbAfterS: options.absorbAfterS ?? 120,
     rebaselineFraction: options.rebaselineFraction ?? 0.5,
     rebaselineAfterS: options.rebaselineAfterS ?? 2,
+    globalFraction: options.globalFraction ?? 0.1,
+    globalLumaStep: options.globalLumaStep ?? 6,
+    globalSettleS: options.globalSettleS ?? 2,
   });
 
   // Backgrounds and the current frame in RGB, so that a gain that clips one channel is predicted exactly.
@@ -120,6 +153,17 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
   let started = false;
   let lastTime = 0;
   let wholeSceneSince: number | null = null;
+  /** the long-term background's light fit of the last update, for blobs() and absorb() */
+  let lastFitL: Fit = { a: 1, b: 0, cb: 0, cr: 0 };
+  /** end of the current global-change pause (see globalFraction) */
+  let pausedUntil = -Infinity;
+  let prevFitL: Fit = { a: 1, b: 0, cb: 0, cr: 0 };
+  /** foreground fractions of the last second */
+  let fractions: { time: number; fraction: number }[] = [];
+  // Scratch buffers of blobs(), allocated once: a frame's garbage is otherwise three full grids.
+  const dil = new Uint8Array(n);
+  const label = new Int32Array(n);
+  const bgLY = new Float32Array(n);
 
   function downscale(rgb: Uint8Array): void {
     if (rgb.length < width * height * 3) throw new ValidationError('frame.data', `expected ${width * height * 3} bytes for ${width}x${height} RGB, got ${rgb.length}`);
@@ -142,7 +186,8 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
   /** Least-squares luminance gain/offset of the frame against `bg` over last frame's background cells. */
   function fit(bg: readonly [Float32Array, Float32Array, Float32Array], fg: Uint8Array): Fit {
     let k = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, scb = 0, scr = 0;
-    for (let i = 0; i < n; i++) {
+    // Every other cell: thousands of samples fit two numbers as well as all of them, at half the cost.
+    for (let i = 0; i < n; i += 2) {
       if (fg[i] || person[i]) continue;
       const r = bg[0][i]!, g = bg[1][i]!, b = bg[2][i]!;
       const x = Y(r, g, b), y = curY[i]!;
@@ -151,7 +196,7 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
       k++; sx += x; sy += y; sxx += x * x; sxy += x * y;
       scb += curCb[i]! - CB(r, g, b); scr += curCr[i]! - CR(r, g, b);
     }
-    if (k < n * 0.05) return { a: 1, b: 0, cb: 0, cr: 0 };
+    if (k < n * 0.025) return { a: 1, b: 0, cb: 0, cr: 0 };
     const mx = sx / k, my = sy / k;
     const vx = sxx / k - mx * mx;
     let a = vx > 25 ? (sxy / k - mx * my) / vx : 1;
@@ -183,6 +228,8 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     fgL.fill(0); fgS.fill(0); stat.fill(0);
     fgSince.fill(NaN); lastFg.fill(-Infinity);
     wholeSceneSince = null;
+    prevFitL = { a: 1, b: 0, cb: 0, cr: 0 };
+    fractions = [];
     lastTime = time;
   }
 
@@ -210,6 +257,7 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     const dt = Math.max(0, time - lastTime);
     lastTime = time;
     const fL = fit(bgL, fgL);
+    lastFitL = fL;
     const fS = fit(bgS, fgS);
     const countL = classify(bgL, fL, fgL);
     classify(bgS, fS, fgS);
@@ -224,21 +272,31 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
       wholeSceneSince = null;
     }
 
+    // The light step between two frames, as it moves a mid-grey surface (gain and offset trade off in a fit).
+    const step = Math.abs((fL.a - prevFitL.a) * 128 + (fL.b - prevFitL.b));
+    fractions = fractions.filter((f) => time - f.time <= 1);
+    const swing = fractions.reduce((m, f) => Math.max(m, Math.abs(fraction - f.fraction)), 0);
+    fractions.push({ time, fraction });
+    if (swing > o.globalFraction || step > o.globalLumaStep) pausedUntil = time + o.globalSettleS;
+    prevFitL = fL;
+    const paused = time < pausedUntil;
     const aS = 1 - Math.exp(-dt / o.shortTauS);
-    const aL = 1 - Math.exp(-dt / o.longTauS);
+    // While the light changes or a train fills the view, what looks different is the change itself: learn nothing long-term.
+    const aL = paused ? 0 : 1 - Math.exp(-dt / o.longTauS);
     for (let i = 0; i < n; i++) {
       // Backgrounds learn the frame as it would look under their own lighting;
       // clipped cells say nothing about that and are left alone.
       const clipped = curY[i]! > 245 || curY[i]! < 5;
       if (!clipped) for (let c = 0; c < 3; c++) bgS[c]![i]! += aS * ((cur[c]![i]! - fS.b) / fS.a - bgS[c]![i]!);
       if (fgL[i]) {
-        if (Number.isNaN(fgSince[i]!)) fgSince[i] = time;
+        // A cell that changes during a global change starts its static clock when the change has settled.
+        if (Number.isNaN(fgSince[i]!)) fgSince[i] = paused ? pausedUntil : time;
         lastFg[i] = time;
       } else {
         if (time - lastFg[i]! > 1) fgSince[i] = NaN;
         if (!person[i] && !clipped) for (let c = 0; c < 3; c++) bgL[c]![i]! += aL * ((cur[c]![i]! - fL.b) / fL.a - bgL[c]![i]!);
       }
-      const s = fgL[i] && !fgS[i] && !person[i] && time - fgSince[i]! >= o.minStaticS ? 1 : 0;
+      const s = !paused && fgL[i] && !fgS[i] && !person[i] && time - fgSince[i]! >= o.minStaticS ? 1 : 0;
       stat[i] = s;
       if (s && !held[i] && time - fgSince[i]! >= o.absorbAfterS) {
         // Long-static change that no tracker claims: a parked van, a moved bench.
@@ -246,7 +304,7 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
         fgSince[i] = NaN;
       }
     }
-    return { rebaselined: false, gain: fL.a, offset: fL.b, foregroundFraction: fraction };
+    return { rebaselined: false, gain: fL.a, offset: fL.b, foregroundFraction: fraction, paused };
   }
 
   function gradAt(img: Float32Array, x: number, y: number, a = 1, b = 0): number {
@@ -258,10 +316,37 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
     return Math.hypot(gx, gy);
   }
 
+  /** Contrast against the surrounding floor, and whether the change is only light (see StaticBlob). */
+  function appearance(members: readonly number[], cb: readonly [number, number, number, number], dil: Uint8Array, bgLY: Float32Array, f: Fit): { contrastRatio: number; lightingOnly: boolean } {
+    let k = 0, cIn = 0, bIn = 0, cbIn = 0, crIn = 0;
+    for (const i of members) {
+      if (!stat[i]) continue;
+      k++; cIn += curY[i]!; bIn += f.a * bgLY[i]! + f.b;
+      cbIn += Math.abs(curCb[i]! - CB(bgL[0][i]!, bgL[1][i]!, bgL[2][i]!) - f.cb);
+      crIn += Math.abs(curCr[i]! - CR(bgL[0][i]!, bgL[1][i]!, bgL[2][i]!) - f.cr);
+    }
+    cIn /= k; bIn /= k;
+    const pad = Math.max(2, Math.round(0.25 * Math.max(cb[2] - cb[0], cb[3] - cb[1])));
+    let r = 0, cR = 0, bR = 0;
+    forBox([cb[0] - pad, cb[1] - pad, cb[2] + pad, cb[3] + pad], (i) => {
+      if (dil[i] || fgL[i] || person[i]) return;
+      r++; cR += curY[i]!; bR += f.a * bgLY[i]! + f.b;
+    });
+    const contrastRatio = r >= 4 ? (Math.abs(cIn - cR / r) + 6) / (Math.abs(bIn - bR / r) + 6) : 1;
+    // Normalised intensity: the same texture scaled by one factor is the same surface in other light.
+    const g = bIn > 8 ? cIn / bIn : 1;
+    let resid = 0;
+    for (const i of members) if (stat[i]) resid += Math.abs(curY[i]! - g * (f.a * bgLY[i]! + f.b));
+    resid /= k * Math.max(16, cIn);
+    const chroma = (cbIn + crIn) / k;
+    const lightingOnly = g > 0.4 && g < 2 && resid < 0.07 && chroma < o.chromaThreshold;
+    return { contrastRatio, lightingOnly };
+  }
+
   function blobs(minCells = 4): StaticBlob[] {
     // Components over the static mask dilated by one cell, so that an object
     // split by a thin seam of unchanged pixels stays one blob.
-    const dil = new Uint8Array(n);
+    dil.fill(0);
     for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) {
       if (!stat[y * cols + x]) continue;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
@@ -269,11 +354,13 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
         if (xx >= 0 && yy >= 0 && xx < cols && yy < rows) dil[yy * cols + xx] = 1;
       }
     }
-    const label = new Int32Array(n).fill(-1);
+    label.fill(-1);
     const out: StaticBlob[] = [];
     const stack: number[] = [];
-    const fl = fit(bgL, fgL);
-    const bgLY = new Float32Array(n);
+    const fl = lastFitL;
+    let any = false;
+    for (let i = 0; i < n && !any; i++) any = dil[i] === 1;
+    if (!any) return out;
     for (let i = 0; i < n; i++) bgLY[i] = Y(bgL[0][i]!, bgL[1][i]!, bgL[2][i]!);
     for (let start = 0; start < n; start++) {
       if (!dil[start] || label[start]! >= 0) continue;
@@ -318,6 +405,9 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
         cells: times.length,
         since: times[Math.floor(times.length / 2)]!,
         edgeRatio: (eCur + 1) / (eBg + 1),
+        // Over the one-cell dilation, so that a textured object whose every cell is not static still reads as solid.
+        solidity: members.length / ((x2 - x1 + 3) * (y2 - y1 + 3)),
+        ...appearance(members, [x1, y1, x2 + 1, y2 + 1], dil, bgLY, fl),
       });
     }
     return out.filter((b) => b !== null);
@@ -338,8 +428,10 @@ export function createBackgroundModel(options: BackgroundModelOptions): Backgrou
       return k ? f / k : 0;
     },
     absorb(cb) {
-      const fl = fit(bgL, fgL);
+      const fl = lastFitL;
       forBox(cb, (i) => {
+        // Only what is static: a person still walking off the trace must not become background.
+        if (!stat[i]) return;
         for (let c = 0; c < 3; c++) { bgL[c]![i] = (cur[c]![i]! - fl.b) / fl.a; bgS[c]![i] = bgL[c]![i]!; }
         fgL[i] = 0; fgS[i] = 0; stat[i] = 0; fgSince[i] = NaN;
       });

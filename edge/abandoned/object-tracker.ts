@@ -1,17 +1,31 @@
 import { iou, type BBox } from '../../common/geometry.ts';
 import type { StaticBlob } from './background-model.ts';
+import type { PersonTrack } from './person-tracks.ts';
+import { createEpisode, type Episode } from '../rules/episode.ts';
 
 /**
- * Tracks static blobs over time and decides when one is abandoned: stationary
- * for its dwell and unattended (no person near it) for the grace period.
+ * Tracks static blobs over time and decides when one is abandoned.
+ *
+ * Deposits know their owner, without identity: when a new static object
+ * separates from a person (it appears where a person track was, within
+ * `ownerGap` of its box over the last `ownerLookbackS`), that track is its
+ * owner. An owned object is unattended once its owner has been beyond the
+ * attendance radius (or out of sight long enough for the track to die) for
+ * the dwell: a stranger standing by does not reset that timer. An object no
+ * person was seen to leave is raised only if `unownedDwellS` is set, after
+ * that longer dwell without anyone staying near it, and with less confidence.
  * Pure logic in frame pixels and media seconds, so that tests can drive it
  * with synthetic blobs and persons.
  */
 export interface TrackerRules {
   dwellS: number;
+  /** dwell for objects no person was seen to leave; null: never raise those */
+  unownedDwellS: number | null;
   graceS: number;
   /** in frame pixels */
   attendRadius: number;
+  /** when set, the radius around a person is at least this many of their own heights (a scale where nothing is calibrated) */
+  attendHeights?: number;
 }
 
 export interface TrackedObject {
@@ -31,11 +45,30 @@ export interface TrackedObject {
   lastAttended: number;
   label: string | null;
   labelScore: number;
-  /** set while an alarm is raised for it */
-  alarmed: boolean;
-  episode: string | null;
+  /** its alarm episode: open while an alarm is raised for it (edge/rules/episode.ts) */
+  alarm: Episode;
   /** person boxes seen near it lately, to tell someone staying from someone passing */
   nearPersons: { time: number; box: BBox }[];
+  /** the person track that left it, while that track lives (see person-tracks.ts) */
+  owner: number | null;
+  /** whether a person was seen to leave it */
+  owned: boolean;
+  /** last media time its owner was (or, unseen, may still have been) within the attendance radius */
+  ownerNearAt: number;
+  /** smoothed contrast ratio of its blob (see StaticBlob.contrastRatio) */
+  contrastRatio: number;
+  /** recent frames: whether its blob was there in about the same place (tape and branches come and go) */
+  hits: { time: number; ok: boolean }[];
+  /** last time its blob was (nearly) as large as the anchor */
+  fullAt: number;
+  /** where and when its owner's track was last seen, once that track died near it */
+  ownerLost: { time: number; box: BBox } | null;
+  /** the owner's last box while it was near */
+  ownerLostBox: BBox | null;
+  /** the owner has stepped beyond the radius since they were last with it */
+  ownerLeft: boolean;
+  /** the owner's boxes while back within the radius */
+  ownerTrail: { time: number; box: BBox }[];
 }
 
 export type TrackerEvent =
@@ -50,6 +83,8 @@ export interface TrackerStep {
   persons: readonly BBox[];
   /** detector boxes of bag-like classes */
   bags: readonly Labelled[];
+  /** live person tracks; without them each person box is its own anonymous track */
+  people?: readonly PersonTrack[];
   /** fraction of a box that still differs from the long-term background */
   presence(cellBox: readonly [number, number, number, number]): number;
   /** rules for an object at this box, or null when it is outside every watched area / size range */
@@ -83,6 +118,28 @@ export interface ObjectTrackerOptions {
   seenWithinS?: number;
   /** seconds of near-person history kept @default 2.5 */
   attendWindowS?: number;
+  /** contrast ratio below which (with a low edge ratio) a blob is a ghost @default 1 */
+  ghostContrast?: number;
+  /** smoothed contrast ratio that is enough evidence of an object on its own @default 1.6 */
+  objectContrast?: number;
+  /** seconds a person track is remembered to find who left an object @default 10 */
+  ownerLookbackS?: number;
+  /** the owner was at the object from this long before it arrived... @default 1.5 */
+  ownerBeforeS?: number;
+  /** ...to this long after (they stand by it while it settles) @default 2.5 */
+  ownerAfterS?: number;
+  /** person heights: how close a person's box must have been to a new object to be its owner @default 0.5 */
+  ownerGapHeights?: number;
+  /** seconds over which an object must have been seen steadily before it is raised @default 3 */
+  stableWindowS?: number;
+  /** fraction of those frames @default 0.75 */
+  stableFraction?: number;
+  /** new alarm episode ids @default `<idPrefix>-ep-<n>` */
+  newEpisode?: (t: number) => string;
+  /** seconds the blob may stay smaller than its anchor before the anchor shrinks to it @default 2 */
+  shrinkAfterS?: number;
+  /** seconds after the owner's track died near the object within which a new track starting there is the owner again @default 6 */
+  reacquireS?: number;
 }
 
 /** Gap between two boxes (0 when they overlap). */
@@ -100,11 +157,43 @@ function overlapOfSmaller(a: BBox, b: BBox): number {
 }
 
 export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracker {
-  const o = Object.freeze({ occludedMaxS: 120, goneAfterS: 1, ghostRatio: 0.85, objectRatio: 1.5, attendStillS: 1.5, attendStillIou: 0.5, attendWindowS: 3, seenWithinS: 2, ...options });
+  const o = Object.freeze({
+    occludedMaxS: 120, goneAfterS: 1, ghostRatio: 0.85, objectRatio: 1.5, attendStillS: 1.5, attendStillIou: 0.5, attendWindowS: 3, seenWithinS: 2,
+    ghostContrast: 1, objectContrast: 1.6, ownerLookbackS: 10, ownerBeforeS: 1.5, ownerAfterS: 2.5, ownerGapHeights: 0.5, stableWindowS: 3, stableFraction: 0.75, shrinkAfterS: 2, reacquireS: 6, ...options,
+  });
   let tracks: TrackedObject[] = [];
   let seq = 0;
+  let episodes = 0;
+  /** recent person-track boxes, to find who left a new object */
+  let history: { time: number; id: number; box: BBox }[] = [];
+
+  const isGhost = (b: StaticBlob) => b.edgeRatio < o.ghostRatio && (b.contrastRatio ?? 0) < o.ghostContrast;
+
+  function radiusFor(rules: TrackerRules, person: BBox): number {
+    return Math.max(rules.attendRadius, (rules.attendHeights ?? 0) * (person[3] - person[1]));
+  }
+
+  /**
+   * The person track that was at `box` when the object arrived there (its cells
+   * began to differ from the background at `since`): someone who carried it in
+   * stood there then. A passer-by seconds later is not its owner.
+   */
+  function findOwner(box: BBox, since: number): { id: number; box: BBox } | null {
+    let best: { id: number; gap: number; time: number; box: BBox } | null = null;
+    for (const h of history) {
+      if (h.time < since - o.ownerBeforeS || h.time > since + o.ownerAfterS) continue;
+      const gap = boxGap(h.box, box);
+      if (gap > o.ownerGapHeights * (h.box[3] - h.box[1])) continue;
+      // The latest person there is the one it separated from; among those, the closest.
+      if (!best || h.time > best.time || (h.time === best.time && gap < best.gap)) best = { id: h.id, gap, time: h.time, box: h.box };
+    }
+    return best;
+  }
 
   function step(s: TrackerStep): TrackerEvent[] {
+    const people: readonly PersonTrack[] = s.people ?? s.persons.map((box, i) => ({ id: -(i + 1) - seq * 1000, box, lastSeen: s.time, born: s.time }));
+    history = history.filter((h) => s.time - h.time <= o.ownerLookbackS);
+    for (const p of people) if (p.lastSeen === s.time && p.id > 0) history.push({ time: s.time, id: p.id, box: p.box });
     const events: TrackerEvent[] = [];
     const used = new Set<number>();
     // Greedy association by overlap with where each object came to rest.
@@ -126,23 +215,29 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       if (bi !== undefined) {
         const b = s.blobs[bi]!;
         // Judged again on every frame: a ghost can first show as the edge of a person still leaving.
-        if (b.edgeRatio < o.ghostRatio) {
+        if (isGhost(b)) {
           s.onGhost?.(b);
-          if (t.alarmed) events.push({ type: 'gone', object: t });
+          if (t.alarm.open) events.push({ type: 'gone', object: t });
           return;
         }
         t.box = [...b.box];
         t.cellBox = [...b.cellBox];
         t.lastSeen = s.time;
         t.edgeRatio += 0.3 * (b.edgeRatio - t.edgeRatio);
+        t.contrastRatio += 0.3 * ((b.contrastRatio ?? 1) - t.contrastRatio);
+        t.hits.push({ time: s.time, ok: iou(b.box, t.anchor) >= 0.5 || overlapOfSmaller(b.box, t.anchor) >= 0.8 });
         // Passers-by and the short-term background reveal an object piece by piece: keep its fullest view.
+        if (b.cells >= 0.8 * t.anchorCells) t.fullAt = s.time;
         if (b.cells >= t.anchorCells && overlapOfSmaller(t.anchor, b.box) >= 0.7) { t.anchor = [...b.box]; t.anchorCells = b.cells; }
+        // ...unless it stays smaller: then the fuller view held someone who stood at it (the owner setting it down).
+        else if (s.time - t.fullAt > o.shrinkAfterS) { t.anchor = [...b.box]; t.anchorCells = b.cells; t.fullAt = s.time; }
       } else {
+        t.hits.push({ time: s.time, ok: false });
         // Unseen: occluded if its place still differs from the background, gone if not.
         const present = s.presence(t.cellBox) >= 0.4;
         const limit = present ? o.occludedMaxS : o.goneAfterS;
         if (s.time - t.lastSeen > limit) {
-          if (t.alarmed) events.push({ type: 'gone', object: t });
+          if (t.alarm.open) events.push({ type: 'gone', object: t });
           return;
         }
       }
@@ -154,13 +249,19 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       if (used.has(bi)) return;
       // A blob overlapping a tracked object but not matched is the same object reshaped; skip it.
       if (tracks.some((t) => overlapOfSmaller(t.box, b.box) > 0.5 || overlapOfSmaller(t.anchor, b.box) > 0.5)) return;
-      if (b.edgeRatio < o.ghostRatio) { s.onGhost?.(b); return; }
+      if (isGhost(b)) { s.onGhost?.(b); return; }
       if (!s.rulesFor(b.box)) return;
+      const owner = findOwner(b.box, b.since);
       tracks.push({
         id: `${o.idPrefix}-${++seq}`,
         box: [...b.box], cellBox: [...b.cellBox], anchor: [...b.box], anchorCells: b.cells, edgeRatio: b.edgeRatio,
+        contrastRatio: b.contrastRatio ?? 1,
         since: b.since, lastSeen: s.time, lastAttended: -Infinity,
-        label: null, labelScore: 0, alarmed: false, episode: null, nearPersons: [],
+        label: null, labelScore: 0, alarm: createEpisode({ newEpisode: o.newEpisode ?? (() => `${o.idPrefix}-ep-${++episodes}`) }), nearPersons: [],
+        owner: owner?.id ?? null, owned: owner !== null, ownerNearAt: s.time, hits: [{ time: s.time, ok: true }], fullAt: s.time,
+        // An owner whose track already died (lost while crouching over it) may still be picked up again.
+        ownerLost: owner && !people.some((p) => p.id === owner.id) ? { time: s.time, box: owner.box } : null,
+        ownerLostBox: owner?.box ?? null, ownerLeft: false, ownerTrail: [],
       });
     });
 
@@ -171,7 +272,37 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       // overlaps a near box from a second or more ago. People walking past move
       // a body width or more per second and never qualify, so a busy walkway
       // does not keep an object "attended" forever.
-      const near = s.persons.filter((p) => boxGap(p, t.anchor) <= rules.attendRadius);
+      t.hits = t.hits.filter((h) => s.time - h.time <= o.stableWindowS);
+      if (t.owner !== null) {
+        const owner = people.find((p) => p.id === t.owner);
+        // Unseen but alive, the owner may still be where they were last seen: near counts until the track dies.
+        if (!owner) {
+          if (t.ownerLostBox) t.ownerLost = { time: s.time, box: t.ownerLostBox };
+          t.owner = null;
+        } else if (boxGap(owner.box, t.anchor) <= radiusFor(rules, owner.box)) {
+          t.ownerLostBox = owner.box;
+          t.ownerTrail = t.ownerTrail.filter((h) => s.time - h.time <= o.attendWindowS);
+          // Until they first step away, the owner is with it. Once they have, coming back counts only if they
+          // stay (as attending does): in a crowd a track can pass from one walker to the next, and a walker
+          // brushing past must not restart the timer.
+          if (!t.ownerLeft || t.ownerTrail.some((h) => s.time - h.time >= o.attendStillS && iou(owner.box, h.box) >= o.attendStillIou)) {
+            t.ownerNearAt = s.time;
+            t.ownerLeft = false;
+          }
+          t.ownerTrail.push({ time: s.time, box: owner.box });
+        } else {
+          t.ownerLostBox = null;
+          t.ownerLeft = true;
+          t.ownerTrail = [];
+        }
+      } else if (t.ownerLost && s.time - t.ownerLost.time <= o.reacquireS) {
+        // Detectors lose people who crouch over a bag. A track that starts where the owner's track died,
+        // while the object is still within reach of that spot, is the owner again: position and time only, no appearance.
+        const lost = t.ownerLost;
+        const back = people.find((p) => p.born > lost.time - 1e-9 && p.born === p.lastSeen && boxGap(p.box, lost.box) <= (lost.box[3] - lost.box[1]) && boxGap(p.box, t.anchor) <= radiusFor(rules, p.box));
+        if (back) { t.owner = back.id; t.ownerNearAt = s.time; t.ownerLostBox = back.box; t.ownerLost = null; t.ownerLeft = false; t.ownerTrail = []; }
+      }
+      const near = people.filter((p) => p.lastSeen === s.time && boxGap(p.box, t.anchor) <= radiusFor(rules, p.box)).map((p) => p.box);
       t.nearPersons = t.nearPersons.filter((h) => s.time - h.time <= o.attendWindowS);
       if (near.some((p) => t.nearPersons.some((h) => s.time - h.time >= o.attendStillS && iou(p, h.box) >= o.attendStillIou))) t.lastAttended = s.time;
       for (const p of near) t.nearPersons.push({ time: s.time, box: p });
@@ -182,12 +313,23 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         }
       }
       // Still there, if hidden for a moment by someone in front of it.
-      if (t.alarmed || s.time - t.lastSeen > o.seenWithinS) continue;
-      // Neither clearly new edges nor clearly lost ones: moving background (tape, foliage) that settled for a while.
-      if (t.edgeRatio < o.objectRatio) continue;
+      if (t.alarm.open || s.time - t.lastSeen > o.seenWithinS) continue;
+      // Neither clearly new edges nor a clear contrast with the floor: moving background (tape, foliage) that settled for a while.
+      if (t.edgeRatio < o.objectRatio && t.contrastRatio < o.objectContrast) continue;
+      // Flutter: it must have been there, in the same place, for most of the last few seconds.
+      if (s.time - t.since < o.stableWindowS || t.hits.filter((h) => h.ok).length < o.stableFraction * t.hits.length) continue;
+      if (t.owned) {
+        const unattended = s.time - t.ownerNearAt;
+        if (unattended >= rules.dwellS) {
+          t.alarm.raiseNow(s.time, t.ownerNearAt);
+          events.push({ type: 'abandoned', object: t, dwellSeconds: unattended });
+        }
+        continue;
+      }
+      if (rules.unownedDwellS === null) continue;
       const dwell = s.time - t.since;
-      if (dwell >= rules.dwellS && s.time - t.lastAttended >= rules.graceS) {
-        t.alarmed = true;
+      if (dwell >= rules.unownedDwellS && s.time - t.lastAttended >= rules.graceS) {
+        t.alarm.raiseNow(s.time, t.since);
         events.push({ type: 'abandoned', object: t, dwellSeconds: dwell });
       }
     }
@@ -198,7 +340,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
     step,
     objects: () => tracks,
     reset() {
-      const open = tracks.filter((t) => t.alarmed);
+      const open = tracks.filter((t) => t.alarm.open);
       tracks = [];
       return open;
     },

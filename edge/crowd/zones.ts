@@ -59,5 +59,7 @@ export function wholeFrameZone(width: number, height: number, areaM2: number, id
     polygon: [[0, 0], [width, 0], [width, height], [0, height]],
     areaM2,
     crowd: { enabled: true, warningDensity: 2, criticalDensity: 4, hysteresis: 0.15, minDurationS: 5, clearDurationS: 10, smoothingS: 5 },
+    // Its area is a guess: sizes and distances in metres would be too.
+    abandoned: { calibration: 'none' },
   };
 }

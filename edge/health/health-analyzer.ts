@@ -2,6 +2,7 @@ import type { Analyzer, AnalyzerOutput, DetectionResult, Frame } from '../types.
 import type { CameraConfig } from '../../common/config/site.ts';
 import { newAlarmId } from '../../common/alarm.ts';
 import { ValidationError } from '../../common/errors.ts';
+import { createEpisode, type Episode } from '../rules/episode.ts';
 import { correlation, createFrameMetricsMeter, type FrameMetrics, type FrameMetricsMeter } from './frame-metrics.ts';
 
 export interface HealthAnalyzerOptions {
@@ -37,8 +38,6 @@ const DEFAULT_TUNING: HealthTuning = Object.freeze({
 type Kind = 'camera.offline' | 'camera.frozen' | 'camera.tamper';
 type Reason = 'offline' | 'frozen' | 'covered' | 'defocused' | 'moved';
 
-/** A condition with raise/clear debouncing in seconds of media time (or wall time for offline). */
-interface Condition { on: boolean; since: number | null; offSince: number | null; episode: string | null; raisedAt: number }
 
 interface Baseline { n: number; std: number; detail: number; sharpness: number; edges: Float32Array }
 
@@ -66,14 +65,17 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
   let lastMediaTime: number | null = null;
   let frozenFrom: number | null = null;
   let lastMediaTimeBefore: number | null = null;
-  const cond = new Map<Reason, Condition>();
-  const state = (r: Reason): Condition => {
+  /** wall ms of what is being judged: episode ids are minted from it */
+  let wallNow = 0;
+  // One episode per reason, in seconds of media time (offline: wall ms, judged by tick).
+  const cond = new Map<Reason, Episode>();
+  const state = (r: Reason): Episode => {
     let c = cond.get(r);
-    if (!c) cond.set(r, (c = { on: false, since: null, offSince: null, episode: null, raisedAt: 0 }));
+    if (!c) cond.set(r, (c = createEpisode({ minDurationS: t.tamperHoldS, clearDurationS: t.tamperHoldS, newEpisode: () => newAlarmId(wallNow) })));
     return c;
   };
 
-  function alarm(kind: Kind, reason: Reason, st: 'raised' | 'cleared', c: Condition, at: { wallMs: number; mediaTime: number | null; frame?: Frame }, forSeconds: number, metrics: Record<string, number>, message: string): AnalyzerOutput {
+  function alarm(kind: Kind, reason: Reason, st: 'raised' | 'cleared', episode: string, at: { wallMs: number; mediaTime: number | null; frame?: Frame }, forSeconds: number, metrics: Record<string, number>, message: string): AnalyzerOutput {
     return {
       alarm: {
         id: newAlarmId(),
@@ -82,7 +84,7 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
         severity: 'warning',
         camera: camera.id,
         zone: null,
-        episode: c.episode!,
+        episode,
         capturedAt: new Date(at.wallMs).toISOString(),
         mediaTime: at.mediaTime,
         message,
@@ -96,25 +98,11 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
    * Debounced condition: `bad` must hold for holdS to raise; once raised,
    * `good` (a stricter test than !bad, for hysteresis) must hold for holdS to clear.
    */
-  function judge(kind: Kind, reason: Reason, now: number, bad: boolean, good: boolean, holdS: number, frame: Frame, metrics: Record<string, number>, out: AnalyzerOutput[]): void {
-    const c = state(reason);
+  function judge(kind: Kind, reason: Reason, now: number, bad: boolean, good: boolean, frame: Frame, metrics: Record<string, number>, out: AnalyzerOutput[]): void {
     const at = { wallMs: frame.capturedAt, mediaTime: frame.mediaTime, frame };
-    if (!c.on) {
-      if (!bad) { c.since = null; return; }
-      c.since ??= now;
-      if (now - c.since >= holdS) {
-        c.on = true; c.offSince = null; c.raisedAt = now;
-        c.episode = newAlarmId(frame.capturedAt);
-        out.push(alarm(kind, reason, 'raised', c, at, now - c.since, metrics, `camera ${reason} for ${Math.round(now - c.since)} s`));
-      }
-      return;
-    }
-    if (!good) { c.offSince = null; return; }
-    c.offSince ??= now;
-    if (now - c.offSince >= holdS) {
-      out.push(alarm(kind, reason, 'cleared', c, at, now - (c.since ?? now), metrics, `camera no longer ${reason}`));
-      c.on = false; c.since = null; c.offSince = null; c.episode = null;
-    }
+    const e = state(reason).update(now, bad, !good);
+    if (e?.type === 'raised') out.push(alarm(kind, reason, 'raised', e.episode, at, now - e.since, metrics, `camera ${reason} for ${Math.round(now - e.since)} s`));
+    else if (e) out.push(alarm(kind, reason, 'cleared', e.episode, at, now - e.since, metrics, `camera no longer ${reason}`));
   }
 
   function learn(m: FrameMetrics, weight: number): void {
@@ -137,12 +125,12 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
     lastMediaTime = now;
     lastFrameWall = frame.capturedAt;
     lastFrame = frame;
+    wallNow = frame.capturedAt;
 
     const off = state('offline');
-    if (off.on) {
-      out.push(alarm('camera.offline', 'offline', 'cleared', off, { wallMs: frame.capturedAt, mediaTime: frame.mediaTime, frame }, (frame.capturedAt - off.raisedAt) / 1000, {}, 'frames are arriving again'));
-      off.on = false; off.episode = null;
-    }
+    const raisedMs = off.raisedAt;
+    const back = off.clearNow(frame.capturedAt);
+    if (back) out.push(alarm('camera.offline', 'offline', 'cleared', back.episode, { wallMs: frame.capturedAt, mediaTime: frame.mediaTime, frame }, (frame.capturedAt - raisedMs!) / 1000, {}, 'frames are arriving again'));
 
     const size = `${frame.width}x${frame.height}`;
     if (!meter || size !== meterSize) { meter = createFrameMetricsMeter(frame.width, frame.height); meterSize = size; base = null; firstMedia = null; frozenFrom = null; }
@@ -155,12 +143,12 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
     lastMediaTimeBefore = now;
     const frozenFor = frozenFrom === null ? 0 : now - frozenFrom;
     const fz = state('frozen');
-    if (!fz.on && frozenFrom !== null && frozenFor >= health.frozenS) {
-      fz.on = true; fz.since = frozenFrom; fz.episode = newAlarmId(frame.capturedAt); fz.raisedAt = now;
-      out.push(alarm('camera.frozen', 'frozen', 'raised', fz, { wallMs: frame.capturedAt, mediaTime: now, frame }, frozenFor, { change: round(m.change) }, `picture unchanged for ${Math.round(frozenFor)} s`));
-    } else if (fz.on && frozenFrom === null) {
-      out.push(alarm('camera.frozen', 'frozen', 'cleared', fz, { wallMs: frame.capturedAt, mediaTime: now, frame }, now - (fz.since ?? now), { change: round(m.change) }, 'picture is changing again'));
-      fz.on = false; fz.episode = null;
+    if (!fz.open && frozenFrom !== null && frozenFor >= health.frozenS) {
+      const e = fz.raiseNow(now, frozenFrom)!;
+      out.push(alarm('camera.frozen', 'frozen', 'raised', e.episode, { wallMs: frame.capturedAt, mediaTime: now, frame }, frozenFor, { change: round(m.change) }, `picture unchanged for ${Math.round(frozenFor)} s`));
+    } else if (fz.open && frozenFrom === null) {
+      const e = fz.clearNow(now)!;
+      out.push(alarm('camera.frozen', 'frozen', 'cleared', e.episode, { wallMs: frame.capturedAt, mediaTime: now, frame }, now - e.since, { change: round(m.change) }, 'picture is changing again'));
     }
 
     if (!health.tamper) return out;
@@ -182,18 +170,18 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
     const defocusGood = sharpR > 0.6 || covered;
     const moved = !covered && !defocused && corr < t.movedCorrelation;
     const movedGood = corr > t.movedCorrelation + 0.15 || covered || defocused;
-    judge('camera.tamper', 'covered', now, covered, coveredGood, t.tamperHoldS, frame, metrics, out);
-    judge('camera.tamper', 'defocused', now, defocused, defocusGood, t.tamperHoldS, frame, metrics, out);
-    judge('camera.tamper', 'moved', now, moved, movedGood, t.tamperHoldS, frame, metrics, out);
+    judge('camera.tamper', 'covered', now, covered, coveredGood, frame, metrics, out);
+    judge('camera.tamper', 'defocused', now, defocused, defocusGood, frame, metrics, out);
+    judge('camera.tamper', 'moved', now, moved, movedGood, frame, metrics, out);
 
     const mv = state('moved');
-    if (mv.on && now - mv.raisedAt >= t.movedAcceptS) {
+    if (mv.open && now - mv.raisedAt! >= t.movedAcceptS) {
       // The camera has a new view for good: make it the reference, which clears the alarm.
       base = { n: 1, std: m.std, detail: m.detail, sharpness: m.sharpness, edges: m.edges.slice() };
-      out.push(alarm('camera.tamper', 'moved', 'cleared', mv, { wallMs: frame.capturedAt, mediaTime: now, frame }, now - (mv.since ?? now), metrics, 'new camera view accepted as the reference'));
-      mv.on = false; mv.since = null; mv.offSince = null; mv.episode = null;
+      const e = mv.clearNow(now)!;
+      out.push(alarm('camera.tamper', 'moved', 'cleared', e.episode, { wallMs: frame.capturedAt, mediaTime: now, frame }, now - e.since, metrics, 'new camera view accepted as the reference'));
     }
-    const anyBad = covered || defocused || moved || [...cond.values()].some((c) => c.on || c.since !== null);
+    const anyBad = covered || defocused || moved || [...cond.values()].some((c) => c.open || c.since !== null);
     if (!anyBad && dt > 0) learn(m, 1 - Math.exp(-dt / t.baselineTauS));
     return out;
   }
@@ -205,19 +193,20 @@ export function createHealthAnalyzer(options: HealthAnalyzerOptions): Analyzer {
       firstTick ??= nowMs;
       const ref = lastFrameWall ?? firstTick;
       const c = state('offline');
-      if (c.on || nowMs - ref < offlineMs) return [];
-      c.on = true; c.raisedAt = nowMs; c.since = ref; c.episode = newAlarmId(nowMs);
+      if (c.open || nowMs - ref < offlineMs) return [];
+      wallNow = nowMs;
+      const e = c.raiseNow(nowMs, ref)!;
       const silentS = (nowMs - ref) / 1000;
-      return [alarm('camera.offline', 'offline', 'raised', c, { wallMs: nowMs, mediaTime: lastFrame?.mediaTime ?? null }, silentS, { silentSeconds: round(silentS) }, `no frames for ${Math.round(silentS)} s`)];
+      return [alarm('camera.offline', 'offline', 'raised', e.episode, { wallMs: nowMs, mediaTime: lastFrame?.mediaTime ?? null }, silentS, { silentSeconds: round(silentS) }, `no frames for ${Math.round(silentS)} s`)];
     },
     flush(nowMs: number): AnalyzerOutput[] {
       const out: AnalyzerOutput[] = [];
       for (const [reason, c] of cond) {
-        if (!c.on) continue;
+        const e = c.clearNow(reason === 'offline' ? nowMs : lastFrame?.mediaTime ?? 0);
+        if (!e) continue;
         const kind: Kind = reason === 'offline' ? 'camera.offline' : reason === 'frozen' ? 'camera.frozen' : 'camera.tamper';
         const at = lastFrame && reason !== 'offline' ? { wallMs: lastFrame.capturedAt, mediaTime: lastFrame.mediaTime, frame: lastFrame } : { wallMs: nowMs, mediaTime: lastFrame?.mediaTime ?? null };
-        out.push(alarm(kind, reason, 'cleared', c, at, 0, {}, 'analysis stopped'));
-        c.on = false; c.episode = null;
+        out.push(alarm(kind, reason, 'cleared', e.episode, at, 0, {}, 'analysis stopped'));
       }
       return out;
     },

@@ -1,4 +1,5 @@
 import { newAlarmId, type Severity } from '../../common/alarm.ts';
+import { createEpisode, type Episode } from '../rules/episode.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import type { AnalyzerOutput } from '../types.ts';
 import type { OnvifNotification } from './onvif-notification.ts';
@@ -45,7 +46,8 @@ export function classifyTopic(n: OnvifNotification): { type: OnvifEventType; sta
   return { type, state, sensorId: sensorId.slice(0, 64) };
 }
 
-interface Episode { episode: string; sensorId: string; type: OnvifEventType; lastTrue: number; timer: TimerHandle | null; payload: Record<string, string> }
+/** An open ONVIF event: its alarm episode (edge/rules/episode.ts), and motion's hold timer. */
+interface OpenEvent { ep: Episode; sensorId: string; type: OnvifEventType; lastTrue: number; timer: TimerHandle | null; payload: Record<string, string> }
 
 /**
  * Turns ONVIF notifications into `sensor.<type>` alarms: raised on true,
@@ -54,37 +56,38 @@ interface Episode { episode: string; sensorId: string; type: OnvifEventType; las
  */
 export function createOnvifAlarmMapper(opts: OnvifAlarmMapperOptions): OnvifAlarmMapper {
   const o = Object.freeze({ ...opts, severity: { ...DEFAULT_SEVERITY, ...opts.severity } });
-  const open = new Map<string, Episode>();
+  const open = new Map<string, OpenEvent>();
   const holdMs = Math.max(0, o.motionHoldS * 1000);
 
-  const out = (ep: Episode, state: 'raised' | 'cleared', note: string) => {
+  const out = (ev: OpenEvent, episode: string, state: 'raised' | 'cleared', note: string) => {
     const now = o.clock.now();
     o.emit({
       alarm: {
         id: newAlarmId(now),
-        kind: `sensor.${ep.type}`,
+        kind: `sensor.${ev.type}`,
         state,
-        severity: o.severity[ep.type],
+        severity: o.severity[ev.type],
         camera: o.camera,
         zone: o.zone,
-        episode: ep.episode,
+        episode,
         capturedAt: new Date(now).toISOString(),
         mediaTime: null,
         message: note,
-        sensor: { sensorId: ep.sensorId, type: ep.type, source: 'onvif', payload: ep.payload },
+        sensor: { sensorId: ev.sensorId, type: ev.type, source: 'onvif', payload: ev.payload },
       },
     });
   };
 
   const clear = (key: string, note: string) => {
-    const ep = open.get(key);
-    if (!ep) return;
-    ep.timer?.cancel();
+    const ev = open.get(key);
+    if (!ev) return;
+    ev.timer?.cancel();
     open.delete(key);
-    out(ep, 'cleared', note);
+    const e = ev.ep.clearNow(o.clock.now() / 1000);
+    if (e) out(ev, e.episode, 'cleared', note);
   };
 
-  const armMotion = (key: string, ep: Episode) => {
+  const armMotion = (key: string, ep: OpenEvent) => {
     ep.timer?.cancel();
     const due = Math.max(0, ep.lastTrue + holdMs - o.clock.now());
     ep.timer = o.clock.setTimeout(() => clear(key, `no motion for ${o.motionHoldS} s`), due);
@@ -105,9 +108,9 @@ export function createOnvifAlarmMapper(opts: OnvifAlarmMapperOptions): OnvifAlar
           if (c.type === 'motion') { ep.lastTrue = o.clock.now(); armMotion(key, ep); }
           return;
         }
-        const fresh: Episode = { episode: `ep-${newAlarmId(o.clock.now())}`, sensorId: c.sensorId, type: c.type, lastTrue: o.clock.now(), timer: null, payload };
+        const fresh: OpenEvent = { ep: createEpisode({ newEpisode: () => `ep-${newAlarmId(o.clock.now())}` }), sensorId: c.sensorId, type: c.type, lastTrue: o.clock.now(), timer: null, payload };
         open.set(key, fresh);
-        out(fresh, 'raised', `${c.type} on ${c.sensorId}`);
+        out(fresh, fresh.ep.raiseNow(o.clock.now() / 1000)!.episode, 'raised', `${c.type} on ${c.sensorId}`);
         if (c.type === 'motion') armMotion(key, fresh);
         return;
       }

@@ -1,20 +1,20 @@
 import { ALARM_SCHEMA_VERSION, parseAlarm, type Alarm } from '../../common/alarm.ts';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.ts';
 import type { CameraConfig } from '../../common/config/site.ts';
-import type { AbandonedConfig } from '../../common/config/zone.ts';
+import { abandonedSchema, type AbandonedConfig } from '../../common/config/zone.ts';
 import { errorMessage, ValidationError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
-import { createAbandonedAnalyzer } from '../abandoned/abandoned-analyzer.ts';
 import { createBatcher, type Batcher, type BatcherMetrics } from '../detect/batcher.ts';
 import { createChangeGate, type ChangeGate, type ChangeGateOptions } from '../detect/change-gate.ts';
-import { createHealthAnalyzer } from '../health/health-analyzer.ts';
-import { createCrowdAnalyzer, type CrowdAnalyzer, type CrowdAnalyzerOptions, type ZoneMeasures, type ZoneStats } from '../crowd/crowd-analyzer.ts';
+import type { CrowdAnalyzer, CrowdAnalyzerOptions, ZoneMeasures, ZoneStats } from '../crowd/crowd-analyzer.ts';
+import { defaultAnalyzers, isCrowdAnalyzer, NO_CROWD, type AnalyzerFactory } from './analyzer-factories.ts';
 import type { AlarmSink, Analyzer, AnalyzerOutput, DetectionResult, Detector, Frame, FrameDecoder } from '../types.ts';
 import { createLatencyStats } from './latency.ts';
 
 /**
  * The per-camera composition shared by `vigil replay`, `vigil edge` and the
- * demo: decoder ─► (batcher) ─► detector ─► crowd, abandoned, health ─► sink.
+ * demo: decoder ─► (batcher) ─► detector ─► analyzers (a list of factories per
+ * camera; by default crowd, abandoned objects, health) ─► sink.
  *
  * - `replay` is lossless and deterministic: every decoded frame is detected and
  *   analysed in order, and the decoder is paced by backpressure.
@@ -43,8 +43,10 @@ export interface EdgePipelineOptions {
   dwellOverrideS?: number;
   /** site-wide abandoned defaults (SiteConfig.abandoned) */
   abandoned?: AbandonedConfig;
-  /** extra crowd analyzer options (tests, benches) */
+  /** extra crowd analyzer options (tests, benches); used by the default analyzer list */
   crowd?: Partial<Omit<CrowdAnalyzerOptions, 'camera'>>;
+  /** the analyzers each camera runs, as factories (analyzer-factories.ts). @default crowd, abandoned, health */
+  analyzers?: readonly AnalyzerFactory[];
   /** every analysed frame, after the analyzers ran, with the crowd measures it produced */
   onResult?: (camera: string, result: DetectionResult, crowd: readonly ZoneMeasures[]) => void;
   /**
@@ -118,13 +120,11 @@ export interface EdgePipeline {
 /** how far back the overload flag looks */
 const OVERLOAD_WINDOW_MS = 10_000;
 
-const DEFAULT_ABANDONED: AbandonedConfig = { enabled: true, dwellS: 30, graceS: 3, attendRadiusPx: 90, minSizePx: 12, maxSizePx: 300 };
-
 interface CameraState {
   id: string;
   config: CameraConfig;
   decoder: FrameDecoder;
-  crowd: CrowdAnalyzer;
+  crowd: Pick<CrowdAnalyzer, 'detectOptions' | 'latest' | 'stats'>;
   analyzers: Analyzer[];
   gate: ChangeGate | null;
   /** the latest detected frame's result, reused by gated frames */
@@ -158,14 +158,18 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   const { detector, sink, site, edgeId } = options;
   const gateOptions = options.gate ?? (mode === 'live' ? {} : false);
 
+  const factories = options.analyzers ?? defaultAnalyzers({
+    ...(options.crowd ? { crowd: options.crowd } : {}),
+    abandoned: options.abandoned ?? abandonedSchema.parse({}),
+    ...(options.dwellOverrideS !== undefined ? { dwellOverrideS: options.dwellOverrideS } : {}),
+  });
   const cams = new Map<string, CameraState>();
   for (const { config, decoder } of options.cameras) {
-    const crowd = createCrowdAnalyzer({ camera: config, ...options.crowd });
-    const abandoned = createAbandonedAnalyzer({ camera: config, defaults: options.abandoned ?? DEFAULT_ABANDONED, ...(options.dwellOverrideS !== undefined ? { dwellOverrideS: options.dwellOverrideS } : {}) });
-    const health = createHealthAnalyzer({ camera: config });
+    const analyzers = factories.map((f) => f(config));
+    const crowd = analyzers.find(isCrowdAnalyzer) ?? NO_CROWD;
     const gate = gateOptions === false ? null : createChangeGate(gateOptions);
     cams.set(config.id, {
-      id: config.id, config, decoder, crowd, analyzers: [crowd, abandoned, health], gate, lastResult: null,
+      id: config.id, config, decoder, crowd, analyzers, gate, lastResult: null,
       framesIn: 0, detected: 0, gated: 0, pushed: 0, taken: 0, loadHistory: [], lastMediaTime: null,
       sending: Promise.resolve(), analysing: Promise.resolve(), ended: false,
     });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Alarm } from '../../common/alarm.ts';
 import { cameraSchema, loadSiteConfig, type CameraConfig, type SiteConfig } from '../../common/config/site.ts';
 import { resolveFrom } from '../../common/config/load.ts';
+import { abandonedSchema, type AbandonedConfig } from '../../common/config/zone.ts';
 import { ConfigError, MediaError, ValidationError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import { wholeFrameZone } from '../crowd/zones.ts';
@@ -28,6 +29,8 @@ export interface ReplayOptions {
   fps?: number;
   realtime?: boolean;
   dwellS?: number;
+  /** abandoned-object settings over the site's (evaluations) */
+  abandoned?: Partial<AbandonedConfig>;
   truthFile?: string;
   /** builds the sink once the site is known (json lines, human lines, memory) */
   sink: (site: SiteConfig | null) => AlarmSink & { readonly alarms: readonly Alarm[] };
@@ -133,7 +136,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     cameras: [{ config: camera, decoder }],
     detector, sink, logger: log,
     replayConcurrency: ownDetector ? workers : 1,
-    ...(site ? { abandoned: site.abandoned } : {}),
+    ...(site || o.abandoned ? { abandoned: abandonedSchema.parse({ ...(site?.abandoned ?? {}), ...(o.abandoned ?? {}) }) } : {}),
     ...(o.dwellS !== undefined ? { dwellOverrideS: o.dwellS } : {}),
     ...(o.gate ? { gate: o.gate } : {}),
     onResult: (cam, r, crowd) => {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../common/errors.ts';
+import { createEpisode } from './episode.ts';
 
 /**
  * A threshold rule with hysteresis, a minimum duration and a clear duration,
@@ -63,7 +64,8 @@ export function createThresholdRule(options: ThresholdRuleOptions): ThresholdRul
   let level: RuleLevel | null = null;
   /** the highest level of the open episode: a clear closes what was raised, whatever it has eased to */
   let peak: RuleLevel | null = null;
-  let episode: string | null = null;
+  // The episode opens on the first raise and closes once warning has not been held for clearDurationS.
+  const ep = createEpisode({ clearDurationS, newEpisode: () => options.newEpisode() });
 
   const rank = (l: RuleLevel) => RULE_LEVELS.indexOf(l);
   /** the metric that reaches `l` (by the largest margin), or null */
@@ -82,7 +84,7 @@ export function createThresholdRule(options: ThresholdRuleOptions): ThresholdRul
   };
 
   return {
-    get state() { return { level, episode }; },
+    get state() { return { level, episode: ep.episode }; },
     update(t, sample) {
       const events: RuleEvent[] = [];
       for (const l of RULE_LEVELS) {
@@ -95,21 +97,20 @@ export function createThresholdRule(options: ThresholdRuleOptions): ThresholdRul
         if (since === null || t - since < minDurationS) continue;
         if (level === null || rank(l) > rank(level)) {
           const escalation = level !== null;
-          episode ??= options.newEpisode();
+          ep.raiseNow(t);
           level = l;
           peak = l;
           const hit = reaching(l, sample, 1)!;
-          events.push({ type: 'raised', level: l, episode, escalation, metric: hit.metric, threshold: hit.threshold, value: hit.value, t });
+          events.push({ type: 'raised', level: l, episode: ep.episode!, escalation, metric: hit.metric, threshold: hit.threshold, value: hit.value, t });
         }
         break;
       }
       if (level !== null) {
-        const since = unheldSince.warning;
-        if (since !== null && t - since >= clearDurationS) {
-          events.push({ type: 'cleared', level: peak ?? level, episode: episode!, t });
+        const cleared = ep.update(t, false, unheldSince.warning === null);
+        if (cleared) {
+          events.push({ type: 'cleared', level: peak ?? level, episode: cleared.episode, t });
           level = null;
           peak = null;
-          episode = null;
         } else if (level === 'critical') {
           // De-escalate quietly: alarms are raised or cleared, and a later
           // return to critical must raise again within the same episode.
@@ -121,10 +122,9 @@ export function createThresholdRule(options: ThresholdRuleOptions): ThresholdRul
     },
     flush(t) {
       if (level === null) return [];
-      const ev: RuleEvent = { type: 'cleared', level: peak ?? level, episode: episode!, t };
+      const ev: RuleEvent = { type: 'cleared', level: peak ?? level, episode: ep.clearNow(t)!.episode, t };
       level = null;
       peak = null;
-      episode = null;
       for (const l of RULE_LEVELS) { reachedSince[l] = null; unheldSince[l] = null; }
       return [ev];
     },

@@ -2,7 +2,7 @@ import type { Alarm } from '../../common/alarm.ts';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ValidationError } from '../../common/errors.ts';
-import { iou } from '../../common/geometry.ts';
+import { matchAbandoned, type AbandonedScore } from './abandoned-match.ts';
 
 /**
  * Ground truth for one composed clip (fixtures/compose, documented in
@@ -14,12 +14,6 @@ export interface AbandonedTruth {
   objects: { id: string; abandonAt: number; removedAt?: number | null; bbox: [number, number, number, number]; class?: string | null }[];
 }
 
-export interface AbandonedScore {
-  truePositives: number;
-  falsePositives: number;
-  falseNegatives: number;
-  meanDelaySeconds: number | null;
-}
 
 const truthSchema = z.object({
   video: z.string().optional(),
@@ -48,46 +42,10 @@ export function loadAbandonedTruth(file: string): AbandonedTruth {
   return r.data as AbandonedTruth;
 }
 
-/** A TP must overlap its truth box at least this much. */
-export const SCORE_MIN_IOU = 0.3;
-/** A TP must be raised no later than this many seconds after abandonAt + dwell. */
-export const SCORE_LATE_S = 10;
+export { SCORE_LATE_S, SCORE_MIN_IOU, type AbandonedScore } from './abandoned-match.ts';
 
-/**
- * Scores `object.abandoned` alarms against a truth file. Each raised episode
- * counts once; a raised alarm matches at most one truth object and a truth
- * object at most one alarm (the earliest that qualifies). Alarms raised before
- * abandonAt + dwell are early, hence false positives: the dwell is the contract.
- */
+/** Scores `object.abandoned` alarms against a truth file: the rule is in abandoned-match.ts. */
 export function scoreAbandoned(alarms: readonly Alarm[], truth: AbandonedTruth, dwellS: number): AbandonedScore {
-  const seen = new Set<string>();
-  const raised = alarms
-    .filter((a) => a.kind === 'object.abandoned' && a.state === 'raised' && a.object)
-    .filter((a) => (seen.has(a.episode) ? false : (seen.add(a.episode), true)))
-    .sort((a, b) => (a.mediaTime ?? Infinity) - (b.mediaTime ?? Infinity));
-  const matched = new Set<number>();
-  const delays: number[] = [];
-  let falsePositives = 0;
-  for (const alarm of raised) {
-    const t = alarm.mediaTime;
-    let hit = -1;
-    let best = 0;
-    truth.objects.forEach((o, i) => {
-      if (matched.has(i) || t === null) return;
-      const from = o.abandonAt + dwellS;
-      // A small tolerance: analysed frames fall on the detect-fps grid, not on abandonAt exactly.
-      if (t < from - 1e-6 || t > from + SCORE_LATE_S) return;
-      const overlap = iou(alarm.object!.bbox, o.bbox);
-      if (overlap >= SCORE_MIN_IOU && overlap > best) { best = overlap; hit = i; }
-    });
-    if (hit < 0) { falsePositives++; continue; }
-    matched.add(hit);
-    delays.push(t! - truth.objects[hit]!.abandonAt);
-  }
-  return {
-    truePositives: matched.size,
-    falsePositives,
-    falseNegatives: truth.objects.length - matched.size,
-    meanDelaySeconds: delays.length ? delays.reduce((s, d) => s + d, 0) / delays.length : null,
-  };
+  const { marks: _marks, ...score } = matchAbandoned(alarms, truth.objects, dwellS);
+  return score;
 }

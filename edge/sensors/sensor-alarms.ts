@@ -3,6 +3,7 @@ import type { Clock } from '../../common/clock.ts';
 import type { SensorConfig } from '../../common/config/site.ts';
 import type { AnalyzerOutput } from '../types.ts';
 import type { SensorReading } from './sensor-reading.ts';
+import { createEpisode, type Episode } from '../rules/episode.ts';
 
 export type SensorSource = 'webhook' | 'nats';
 
@@ -24,10 +25,17 @@ export interface SensorAlarmMapper {
  * as the alarm schema asks for non-camera sensors.
  */
 export function createSensorAlarmMapper(opts: { clock: Clock }): SensorAlarmMapper {
-  const open = new Map<string, string>();
+  // Episodes per sensor (edge/rules/episode.ts): a reading is an event, so no durations.
+  const episodes = new Map<string, Episode>();
+  let minted = '';
+  const episodeOf = (id: string) => {
+    let e = episodes.get(id);
+    if (!e) episodes.set(id, (e = createEpisode({ newEpisode: () => minted })));
+    return e;
+  };
   const queues = new Map<string, Promise<unknown>>();
   return {
-    get open() { return open.size; },
+    get open() { return [...episodes.values()].filter((e) => e.open).length; },
     serial(key, fn) {
       const prev = queues.get(key) ?? Promise.resolve();
       const next = prev.then(fn, fn);
@@ -37,12 +45,15 @@ export function createSensorAlarmMapper(opts: { clock: Clock }): SensorAlarmMapp
       return next;
     },
     handle(sensor, reading, source) {
-      const episode = open.get(sensor.id);
-      if (reading.state === 'active' && episode) return null;
-      if (reading.state === 'inactive' && !episode) return null;
+      const e = episodeOf(sensor.id);
+      if (reading.state === 'active' && e.open) return null;
+      if (reading.state === 'inactive' && !e.open) return null;
       const now = opts.clock.now();
-      const ep = episode ?? `ep-${newAlarmId(now)}`;
-      const commit = () => { if (reading.state === 'active') open.set(sensor.id, ep); else open.delete(sensor.id); };
+      const ep = e.episode ?? `ep-${newAlarmId(now)}`;
+      // Nothing changes until the alarm is stored: then the episode opens (with the id the alarm carries) or closes.
+      const commit = () => {
+        if (reading.state === 'active') { minted = ep; e.raiseNow(now / 1000); } else { e.clearNow(now / 1000); episodes.delete(sensor.id); }
+      };
       const payload = { ...reading.payload, ...(reading.value !== undefined ? { value: reading.value } : {}) };
       return { commit, out: {
         alarm: {

@@ -6,6 +6,7 @@
 import { TRANSITIONS } from '../../incidents/lifecycle.ts';
 import { mayTransition, roleHas, type Permission } from '../../api/roles.ts';
 import { FRUIN_WALKWAY } from '../../../edge/crowd/fruin.ts';
+import { matchAbandoned, type Mark as AbandonedMark } from '../../../edge/scoring/abandoned-match.ts';
 import type { Translator } from '../../i18n/catalogue.ts';
 import { kindLabel as describeKind, severityLabel as describeSeverity, statusLabel as describeStatus } from '../../i18n/describe.ts';
 
@@ -170,34 +171,15 @@ export function cameraStatusLabel(t: Translator, status: string): string {
 }
 
 export interface TruthObject { id: string; abandonAt: number; removedAt?: number | null; bbox: [number, number, number, number] }
-export interface ReplayAlarm { id: string; kind: string; state: string; mediaTime: number | null; object?: { bbox: [number, number, number, number] } }
-export type Mark = { kind: 'TP' | 'FP'; alarm: ReplayAlarm; truth?: TruthObject; t: number } | { kind: 'FN'; truth: TruthObject; t: number };
-
-function iou(a: readonly number[], b: readonly number[]): number {
-  const w = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
-  const h = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));
-  const inter = w * h;
-  const union = (a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter;
-  return union > 0 ? inter / union : 0;
-}
+export interface ReplayAlarm { id: string; kind: string; state: string; episode?: string; mediaTime: number | null; object?: { bbox: [number, number, number, number] } }
+export type Mark = AbandonedMark<ReplayAlarm, TruthObject>;
 
 /**
- * Timeline markers for a replay scored against truth: a raised abandoned-object
- * alarm that overlaps a truth object (IoU ≥ 0.1) after it was left is a TP (one
- * per object), any other raised one an FP, and a truth object no alarm found an FN.
- * The CLI's summary holds the official scores; this only places them on the timeline.
+ * Timeline markers for a replay scored against truth, by the same rule as the
+ * CLI's summary (edge/scoring/abandoned-match.ts), at the dwell the replay ran with.
  */
-export function truthMarks(alarms: readonly ReplayAlarm[], truth: readonly TruthObject[]): Mark[] {
-  const marks: Mark[] = [];
-  const found = new Set<string>();
-  for (const a of alarms) {
-    if (a.kind !== 'object.abandoned' || a.state !== 'raised') continue;
-    const t = a.mediaTime ?? 0;
-    const hit = truth.find((o) => !found.has(o.id) && a.object && iou(a.object.bbox, o.bbox) >= 0.1 && t >= o.abandonAt && (o.removedAt == null || t <= o.removedAt + 5));
-    if (hit) { found.add(hit.id); marks.push({ kind: 'TP', alarm: a, truth: hit, t }); } else marks.push({ kind: 'FP', alarm: a, t });
-  }
-  for (const o of truth) if (!found.has(o.id)) marks.push({ kind: 'FN', truth: o, t: o.abandonAt });
-  return marks.sort((x, y) => x.t - y.t);
+export function truthMarks(alarms: readonly ReplayAlarm[], truth: readonly TruthObject[], dwellS: number): Mark[] {
+  return matchAbandoned(alarms, truth, dwellS).marks;
 }
 
 /** Position on a timeline of `duration` seconds, as a percentage clamped to the bar. */

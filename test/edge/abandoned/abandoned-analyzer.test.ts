@@ -14,7 +14,8 @@ const scene = createScene();
 function analyzer(over: Partial<AbandonedAnalyzerOptions> = {}, camera: Record<string, unknown> = {}) {
   return createAbandonedAnalyzer({
     camera: cameraSchema.parse({ id: 'cam1', source: { file: 'x.mp4' }, ...camera }),
-    defaults: abandonedSchema.parse({ dwellS: 10, graceS: 2 }),
+    // Painted objects appear out of nowhere: no person leaves them, so they take the unowned path, here with the same dwell.
+    defaults: abandonedSchema.parse({ dwellS: 10, unownedDwellS: 10, graceS: 2 }),
     ...over,
   });
 }
@@ -62,7 +63,8 @@ describe('abandoned-object analyzer', () => {
     const bag: Detection = { bbox: [198, 148, 232, 188], score: 0.7, classId: 28, label: 'suitcase' };
     const out = play(a, 16, (t) => ({ patches: t >= 4 ? [BAG] : [], detections: t >= 8 ? [bag] : [] }));
     expect(out).toHaveLength(1);
-    expect(out[0]!.alarm.object).toMatchObject({ class: 'suitcase', confidence: 0.88 });
+    // Unowned (nobody was seen leaving it): 0.4 + 0.4 × 0.7.
+    expect(out[0]!.alarm.object).toMatchObject({ class: 'suitcase', confidence: 0.68 });
   });
 
   it('does not raise while someone stays beside the object, then raises after the grace once they leave', () => {
@@ -72,13 +74,15 @@ describe('abandoned-object analyzer', () => {
       patches: t >= 4 ? [BAG, ...(t < 25 ? [{ box: owner, rgb: [20, 20, 20] as [number, number, number], textured: false }] : [])] : [],
       detections: t >= 4 && t < 25 ? [person(owner)] : [],
     }));
-    expect(out.map((o) => [o.alarm.state, o.alarm.mediaTime])).toEqual([['raised', 26.5]]);
+    // The person there when it appeared owns it: unattended from when their track died (last seen 24.5 + 2.5 s), for the dwell.
+    expect(out.map((o) => [o.alarm.state, o.alarm.mediaTime])).toEqual([['raised', 37]]);
   });
 
   it('is not reset by people walking past', () => {
     const a = analyzer();
     const out = play(a, 20, (t) => {
       if (t < 4) return {};
+      if (t < 8) return { patches: [BAG] };
       // Every few seconds someone walks right past the bag at walking pace.
       const phase = t % 5;
       const x = 150 + phase * 60;
@@ -108,8 +112,9 @@ describe('abandoned-object analyzer', () => {
   });
 
   it('uses --dwell over the config, and zone overrides over the site defaults', () => {
-    expect(play(analyzer({ dwellOverrideS: 6 }), 14, (t) => ({ patches: t >= 4 ? [BAG] : [] }))[0]?.alarm.mediaTime).toBe(10);
-    const zone = { id: 'hall', polygon: [[150, 100], [300, 100], [300, 250], [150, 250]], areaM2: 50, abandoned: { dwellS: 5 } };
+    // Unowned objects wait at least twice --dwell (and at least their own dwell): max(10, 2 × 6) after 4 s.
+    expect(play(analyzer({ dwellOverrideS: 6 }), 18, (t) => ({ patches: t >= 4 ? [BAG] : [] }))[0]?.alarm.mediaTime).toBe(16);
+    const zone = { id: 'hall', polygon: [[150, 100], [300, 100], [300, 250], [150, 250]], areaM2: 50, abandoned: { unownedDwellS: 5, calibration: 'none' } };
     const out = play(analyzer({}, { zones: [zone] }), 14, (t) => ({ patches: t >= 4 ? [BAG] : [] }));
     expect(out[0]?.alarm).toMatchObject({ mediaTime: 9, zone: 'hall' });
   });
@@ -118,7 +123,7 @@ describe('abandoned-object analyzer', () => {
     const box = [[150, 100], [300, 100], [300, 250], [150, 250]];
     const run = (defaults: Record<string, unknown>) => play(createAbandonedAnalyzer({
       camera: cameraSchema.parse({ id: 'cam1', source: { file: 'x.mp4' } }),
-      defaults: abandonedSchema.parse({ dwellS: 5, graceS: 0, ...defaults }),
+      defaults: abandonedSchema.parse({ dwellS: 5, unownedDwellS: 5, graceS: 0, ...defaults }),
     }), 12, (t) => ({ patches: t >= 2 ? [BAG] : [] }));
     expect(run({})).toHaveLength(1);
     expect(run({ exclude: [box] })).toEqual([]);

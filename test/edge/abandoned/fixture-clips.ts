@@ -1,23 +1,25 @@
-import { cameraSchema } from '../../../common/config/site.ts';
-import { abandonedSchema } from '../../../common/config/zone.ts';
+import { evalClips, type EvalClip } from '../../../fixtures/compose/eval-set.ts';
+import { evaluate, type ClipOutcome } from '../../../fixtures/compose/eval-run.ts';
+import { createMemorySink } from '../../../edge/pipeline/memory-sink.ts';
+import { createRecordedDetector } from '../../../edge/replay/recorded-detector.ts';
+import { runReplay } from '../../../edge/replay/replay-runner.ts';
 import type { Alarm } from '../../../common/alarm.ts';
-import { createAbandonedAnalyzer } from '../../../edge/abandoned/abandoned-analyzer.ts';
-import { loadAbandonedTruth, scoreAbandoned, type AbandonedScore } from '../../../edge/scoring/abandoned-score.ts';
-import { buildFixtures } from '../../../fixtures/compose/build.ts';
-import { clipSpec } from '../../../fixtures/compose/clips.ts';
-import { decodeFrames } from '../../fixtures/frames.ts';
-import { recordedDetections } from '../../fixtures/recorded-detections.ts';
 
-/** Runs the analyzer over a composed clip with the recorded detections and scores it against its truth. */
-export async function runClip(name: string, fps = 2): Promise<{ alarms: Alarm[]; score: AbandonedScore }> {
-  const [built] = await buildFixtures({ only: [name] });
-  const clip = clipSpec(name);
-  const a = createAbandonedAnalyzer({ camera: cameraSchema.parse({ id: 'cam1', source: { file: built!.video } }), defaults: abandonedSchema.parse({}) });
-  const alarms: Alarm[] = [];
-  const take = (outs: ReturnType<typeof a.process>) => outs.forEach((o) => alarms.push({ ...o.alarm, v: 1, site: 's', edge: 'e' } as Alarm));
-  for await (const frame of decodeFrames(built!.video, { fps })) {
-    take(a.process({ frame, detections: recordedDetections(clip.start + frame.mediaTime), inferenceMs: 0 }));
-  }
-  take(a.flush!(Date.now()));
-  return { alarms, score: scoreAbandoned(alarms, loadAbandonedTruth(built!.truth!), 30) };
+/**
+ * Runs an evaluation clip through the whole replay pipeline with the model's
+ * recorded detections (fixtures/compose/record-detections.ts) and scores it
+ * with the one scoring rule: what `vigil eval abandoned --recorded` does.
+ */
+export async function runClip(name: string): Promise<ClipOutcome> {
+  const clips = await evalClips([name]);
+  if (clips.length !== 1) throw new Error(`no evaluation clip ${name}`);
+  return (await evaluate(clips, { detector: 'recorded' })).clips[0]!;
+}
+
+/** The alarms of one clip, for tests that look past the score (clearing). */
+export async function clipAlarms(clip: EvalClip): Promise<Alarm[]> {
+  const r = await clip.recorded();
+  const sink = createMemorySink();
+  await runReplay({ video: clip.video, fps: clip.fps, detector: createRecordedDetector(r.lookup, r.width), abandoned: { dwellS: clip.dwellS, ...clip.abandoned }, sink: () => sink });
+  return [...sink.alarms];
 }

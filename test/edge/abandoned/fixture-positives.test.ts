@@ -1,24 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { runClip } from './fixture-clips.ts';
+import { evalClips } from '../../../fixtures/compose/eval-set.ts';
+import { SCORE_LATE_S } from '../../../edge/scoring/abandoned-match.ts';
+import { clipAlarms, runClip } from './fixture-clips.ts';
 
-// Real footage (vtest.avi with a drawn object composed in), real detections
-// (recorded), default settings: dwell 30 s.
+// vtest.avi with a drawn object composed in, the model's recorded detections,
+// dwell 30 s. Nobody carries a pasted sprite in, so these measure the unowned
+// path (its dwell set to the clip's).
 describe('abandoned objects on composed footage', () => {
-  it('finds the suitcase left on the busy walkway within dwell + 5 s', async () => {
-    const { alarms, score } = await runClip('abandoned-suitcase-walkway');
-    expect(score).toMatchObject({ truePositives: 1, falsePositives: 0, falseNegatives: 0 });
-    expect(score.meanDelaySeconds!).toBeLessThanOrEqual(35);
-    expect(alarms.filter((a) => a.state === 'raised')).toHaveLength(1);
-  }, 120_000);
+  for (const name of ['abandoned-suitcase-walkway', 'abandoned-backpack-lawn', 'abandoned-box-road-removed', 'abandoned-binbag-path']) {
+    it(`finds the object in ${name} within dwell + ${SCORE_LATE_S} s, and nothing else`, async () => {
+      const o = await runClip(name);
+      expect(o).toMatchObject({ truePositives: 1, falsePositives: 0, falseNegatives: 0 });
+      expect(o.meanDelaySeconds!).toBeLessThanOrEqual(30 + SCORE_LATE_S);
+      // The whole clip was decoded and analysed, not a part of it.
+      expect(o.frames).toBe(o.expectedFrames);
+    }, 300_000);
+  }
 
-  it('finds the box and clears the alarm when it is taken away', async () => {
-    const { alarms, score } = await runClip('abandoned-box-road-removed');
-    expect(score).toMatchObject({ truePositives: 1, falsePositives: 0, falseNegatives: 0 });
-    expect(score.meanDelaySeconds!).toBeLessThanOrEqual(35);
-    const cleared = alarms.filter((a) => a.state === 'cleared');
+  it('clears the alarm when the box is taken away', async () => {
+    const [clip] = await evalClips(['abandoned-box-road-removed']);
+    const cleared = (await clipAlarms(clip!)).filter((a) => a.kind === 'object.abandoned' && a.state === 'cleared');
     expect(cleared).toHaveLength(1);
     // Removed at 50 s of the clip.
     expect(cleared[0]!.mediaTime!).toBeGreaterThanOrEqual(50);
     expect(cleared[0]!.mediaTime!).toBeLessThanOrEqual(53);
-  }, 120_000);
+  }, 300_000);
 });

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createEdgePipeline } from '../../../edge/pipeline/edge-pipeline.ts';
 import { createMemorySink } from '../../../edge/pipeline/memory-sink.ts';
+import { defaultAnalyzers, type AnalyzerFactory } from '../../../edge/pipeline/analyzer-factories.ts';
 import { cameraSchema } from '../../../common/config/site.ts';
 import type { Alarm } from '../../../common/alarm.ts';
 import { fakeDecoder, fakeDetector, row } from './fakes.ts';
@@ -112,6 +113,31 @@ describe('edge pipeline (fake detector)', () => {
     await p.done;
     expect(det.calls).toHaveLength(10);
     for (const c of det.calls) expect(c.options).toEqual({ heatmap: true, density: true });
+  });
+
+  it('runs the analyzers it is given as factories, one set per camera, and plain detection without a crowd analyzer', async () => {
+    const made: string[] = [];
+    const seen: Record<string, number[]> = {};
+    const counting: AnalyzerFactory = (cam) => {
+      made.push(cam.id);
+      return { name: 'counting', process: (r) => { (seen[cam.id] ??= []).push(r.frame.seq); return []; } };
+    };
+    const det = fakeDetector(() => row(3));
+    const p = createEdgePipeline({
+      site: 's', edgeId: 'e', mode: 'replay', sink: createMemorySink(), detector: det, analyzers: [counting],
+      cameras: [{ config: camera('cam1'), decoder: fakeDecoder('cam1', 6) }, { config: camera('cam2'), decoder: fakeDecoder('cam2', 4) }],
+    });
+    p.start();
+    await p.done;
+    expect(made).toEqual(['cam1', 'cam2']);
+    expect(seen).toEqual({ cam1: [0, 1, 2, 3, 4, 5], cam2: [0, 1, 2, 3] });
+    for (const c of det.calls) expect(c.options).toEqual({});
+    expect(p.crowdStats()).toEqual({ cam1: [], cam2: [] });
+  });
+
+  it('by default runs crowd, abandoned objects and health on each camera', () => {
+    const list = defaultAnalyzers().map((f) => f(camera('cam1')));
+    expect(list.map((a) => a.name)).toEqual(['crowd', 'abandoned', 'health']);
   });
 
   it('stop() ends a live pipeline and resolves done', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alarm } from '../../../common/alarm.ts';
+import { matchAbandoned } from '../../../edge/scoring/abandoned-match.ts';
 import { loadAbandonedTruth, scoreAbandoned, type AbandonedTruth } from '../../../edge/scoring/abandoned-score.ts';
 
 let n = 0;
@@ -29,7 +30,7 @@ describe('scoreAbandoned', () => {
   it('calls early, late and misplaced alarms false positives and leaves their truth unmatched', () => {
     const s = scoreAbandoned([
       alarm(39, [100, 100, 150, 160]), // before abandonAt + dwell
-      alarm(51, [100, 100, 150, 160]), // more than 10 s after it
+      alarm(46, [100, 100, 150, 160]), // more than 5 s after it
       alarm(36, [200, 200, 250, 240]), // somewhere else
     ], truth, 30);
     expect(s).toEqual({ truePositives: 0, falsePositives: 3, falseNegatives: 2, meanDelaySeconds: null });
@@ -53,6 +54,18 @@ describe('scoreAbandoned', () => {
   it('scores a negative clip: any alarm is a false positive', () => {
     expect(scoreAbandoned([alarm(12, [1, 1, 20, 20])], { objects: [] }, 30)).toEqual({ truePositives: 0, falsePositives: 1, falseNegatives: 0, meanDelaySeconds: null });
     expect(scoreAbandoned([], { objects: [] }, 30)).toEqual({ truePositives: 0, falsePositives: 0, falseNegatives: 0, meanDelaySeconds: null });
+  });
+
+  it('accepts an alarm up to 5 s after abandonAt + dwell, and none after the object was removed', () => {
+    expect(scoreAbandoned([alarm(45, [100, 100, 150, 160])], truth, 30).truePositives).toBe(1);
+    expect(scoreAbandoned([alarm(45.5, [100, 100, 150, 160])], truth, 30).truePositives).toBe(0);
+    const removed = { objects: [{ id: 'c', abandonAt: 10, removedAt: 42, bbox: [100, 100, 150, 160] as [number, number, number, number] }] };
+    expect(scoreAbandoned([alarm(43, [100, 100, 150, 160])], removed, 30)).toMatchObject({ truePositives: 0, falsePositives: 1, falseNegatives: 1 });
+  });
+
+  it('is the rule the dashboard marks the timeline with', () => {
+    const marks = matchAbandoned([alarm(41, [102, 98, 152, 158]), alarm(36, [200, 200, 250, 240])], truth.objects, 30).marks;
+    expect(marks.map((m) => `${m.kind}@${m.t}`)).toEqual(['FN@5', 'FP@36', 'TP@41']);
   });
 
   it('uses the dwell it is given', () => {

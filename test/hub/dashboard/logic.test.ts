@@ -128,7 +128,7 @@ describe('replay review', () => {
       { id: 'a2', kind: 'object.abandoned', state: 'cleared', mediaTime: 50, object: { bbox: [152, 392, 188, 430] as [number, number, number, number] } },
       { id: 'a3', kind: 'object.abandoned', state: 'raised', mediaTime: 30, object: { bbox: [500, 500, 540, 540] as [number, number, number, number] } },
     ];
-    const marks = truthMarks(alarms, truth);
+    const marks = truthMarks(alarms, truth, 30);
     expect(marks.map((m) => `${m.kind}@${m.t}`)).toEqual(['FN@20', 'FP@30', 'TP@40']);
     expect(timelinePercent(30, 60)).toBe(50);
     expect(timelinePercent(90, 60)).toBe(100);

@@ -68,7 +68,8 @@ export function ReplayView() {
   };
 
   const duration = Number(run?.summary?.durationS ?? 0) || mediaDuration || Math.max(1, ...(run?.alarms ?? []).map((a: any) => a.mediaTime ?? 0)) * 1.05;
-  const marks: Mark[] = run?.truth ? truthMarks(run.alarms, run.truth.objects) : [];
+  // Scored at the dwell the replay ran with (the CLI's summary says which).
+  const marks: Mark[] = run?.truth ? truthMarks(run.alarms, run.truth.objects, Number(run.summary?.abandoned?.dwellS ?? 30)) : [];
   const seek = (t: number) => { if (videoEl.current) { videoEl.current.currentTime = t; void videoEl.current.play().catch(quietly('replay playback')); } };
 
   return html`<section class="view replay" aria-labelledby="replay-title">
