@@ -30,7 +30,7 @@ import { startLiveFeed } from './live/live-feed.ts';
 import { createCameraRelay } from './live/camera-relay.ts';
 import { createReplayService } from './replay/replay-service.ts';
 import { tmpdir } from 'node:os';
-import { ensureSnapshotBucket, setSnapshotMaxAge } from '../common/transport/alarm-stream.ts';
+import { ensureSnapshotBucket, setSnapshotMaxAge, snapshotBucketFor } from '../common/transport/alarm-stream.ts';
 import { createRetention } from './retention/retention.ts';
 import { withSessionParts } from './api/sessions.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
@@ -110,10 +110,13 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       }
     })().catch((err) => logger.warn('nats status watch ended', { err: errorMessage(err) }));
 
-    // The hub administers the snapshot bucket (edges may only write to it), and its retention.
+    // The hub administers each site's snapshot bucket (that site's edges may only write to it), and its retention.
     const snapshotsMs = config.retention.snapshotsDays * DAY_MS;
-    await ensureSnapshotBucket(nc, { maxAgeMs: snapshotsMs });
-    if (await setSnapshotMaxAge(nc, snapshotsMs)) logger.info('snapshot retention set', { days: config.retention.snapshotsDays });
+    for (const s of sites) {
+      const bucket = snapshotBucketFor(s.site.id);
+      await ensureSnapshotBucket(nc, { bucket, maxAgeMs: snapshotsMs, replicas: config.cluster.replicas });
+      if (await setSnapshotMaxAge(nc, snapshotsMs, bucket)) logger.info('snapshot retention set', { bucket, days: config.retention.snapshotsDays });
+    }
 
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
     const metrics = createHubMetrics(events, () => clock.now());
@@ -123,7 +126,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       correlationWindowMs: config.correlationWindowS * 1000, policies,
       durable: config.ingest.durable, maxBatch: config.ingest.maxBatch, maxDeliver: config.ingest.maxDeliver,
       ackWait: { floorMs: config.ingest.ackWaitFloorS * 1000, k: config.ingest.ackWaitK },
-      metrics: metrics.ingest,
+      metrics: metrics.ingest, replicas: config.cluster.replicas,
     });
     const users = createUserDirectory(settings.users, sites);
 

@@ -113,6 +113,21 @@ export const hubConfigSchema = z.object({
     ackWaitK: z.number().positive().default(10),
     maxDeliver: z.number().int().min(2).default(50),
   }).strict().prefault({}),
+  /**
+   * The NATS cluster the hub's streams live on: how many nodes it has, and how
+   * many copies of the alarm stream, its consumer and the snapshot buckets to
+   * keep (3 on a 3-node cluster, so one node's loss loses nothing).
+   */
+  cluster: z.object({
+    nodes: z.number().int().min(1).max(32).default(1),
+    replicas: z.number().int().min(1).max(5).default(1),
+    /** how long a replica holds a claimed due timer before another may take it */
+    timerLeaseS: z.number().min(1).max(300).default(5),
+    /** how often each replica looks for due timers, as well as its own wake-ups */
+    timerPollMs: z.number().int().min(50).max(60_000).default(1000),
+  }).strict().prefault({}).superRefine((c, ctx) => {
+    if (c.replicas > c.nodes) ctx.addIssue({ code: 'custom', path: ['replicas'], message: `${c.replicas} replicas need at least ${c.replicas} NATS nodes; cluster.nodes is ${c.nodes}` });
+  }),
   /** hub-ops dispatch policy; checked in full by hub/dispatch/policy.ts at start-up */
   dispatch: z.record(z.string(), z.unknown()).optional(),
   /** hub-ops drill rules; checked in full by hub/drills/planner.ts at start-up */

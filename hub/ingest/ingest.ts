@@ -51,6 +51,8 @@ export interface IngestOptions {
   tuneEveryMs?: number;
   /** create or update the alarm stream (needs stream-admin rights); @default true */
   ensureStream?: boolean | AlarmStreamOptions;
+  /** copies of the alarm stream and the consumer (hub.yaml cluster.replicas); @default 1 */
+  replicas?: number;
   metrics?: IngestMetrics;
 }
 
@@ -158,7 +160,7 @@ export function createIngest(options: IngestOptions): Ingest {
       await sleep(delay, abort.signal);
       if (stopping) return;
       try {
-        if (jsm) await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2 });
+        if (jsm) await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2, replicas: o.replicas ?? 1 });
         await startPump();
         return;
       } catch (err) {
@@ -341,7 +343,7 @@ export function createIngest(options: IngestOptions): Ingest {
     stats.handlingP99Ms = p99;
     const next = recommendedAckWaitMs(p99, policy);
     if (jsm && Math.abs(next - stats.ackWaitMs) / stats.ackWaitMs > 0.2) {
-      await updateAckWait(jsm, durable, next, maxDeliver, prefetch * 2);
+      await updateAckWait(jsm, durable, next, maxDeliver, prefetch * 2, o.replicas ?? 1);
       log.info('ack_wait updated from measured handling time', { p99Ms: p99, ackWaitMs: next, previousMs: stats.ackWaitMs });
       stats.ackWaitMs = next;
       o.metrics?.ackWait(next);
@@ -353,8 +355,8 @@ export function createIngest(options: IngestOptions): Ingest {
     async start() {
       if (stats.running) return;
       jsm = await jetstreamManager(o.nc);
-      if (o.ensureStream !== false) await ensureAlarmStream(jsm, typeof o.ensureStream === 'object' ? o.ensureStream : {});
-      const info = await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2 });
+      if (o.ensureStream !== false) await ensureAlarmStream(jsm, { replicas: o.replicas ?? 1, ...(typeof o.ensureStream === 'object' ? o.ensureStream : {}) });
+      const info = await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2, replicas: o.replicas ?? 1 });
       stats.ackWaitMs = Math.round((info.config.ack_wait ?? 0) / 1e6) || stats.ackWaitMs;
       o.metrics?.ackWait(stats.ackWaitMs);
       stopping = false;
