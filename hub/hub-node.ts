@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -14,6 +15,7 @@ import type { HubDeps } from './api/deps.ts';
 import type { RouteModule } from './api/routes/index.ts';
 import { createUserDirectory } from './auth/user-directory.ts';
 import { createHubEvents } from './events.ts';
+import { startEventFanout } from './live/event-fanout.ts';
 import { createIncidentService } from './incidents/incident-service.ts';
 import { createIngest, type Ingest } from './ingest/ingest.ts';
 import { createHubMetrics } from './metrics.ts';
@@ -89,6 +91,8 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   const policies = createAlarmPolicies(sites, { webhooks: new Set(webhooks.map((w) => w.id)) });
   const liveToken = readSecret(config.liveView.token, 'liveView.token', configFile) ?? null;
 
+  // This replica's name, unique per start: its echo on the event subject and its timer claims carry it.
+  const instance = `${config.cluster.instance ?? process.env.VIGIL_HUB_INSTANCE ?? 'hub'}-${randomUUID().slice(0, 8)}`;
   const store: HubDatabase = createDatabase(settings.database);
   const cleanups: (() => Promise<void>)[] = [async () => { await store.destroy(); }];
   const unwind = async () => {
@@ -120,6 +124,9 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
 
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
     const metrics = createHubMetrics(events, () => clock.now());
+    // Every replica's dashboards see every replica's events.
+    const fanout = startEventFanout({ nc, events, logger: logger.child({ component: 'fanout' }), origin: instance });
+    cleanups.push(() => fanout.stop());
     const incidents = createIncidentService({ db: store.db, dialect: store.dialect, clock, events });
     const ingest = createIngest({
       nc, db: store.db, dialect: store.dialect, events, clock, logger,
@@ -136,6 +143,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       db: store.db, dialect: store.dialect, clock, events, sites, incidents: incidentPortFrom(incidents), nc, logger: logger.child({ component: 'ops' }),
       policy: dispatchPolicy, policies, webhooks,
       drills: { enabled: drillsEnabled, ...drillRules },
+      timers: { owner: instance, leaseMs: config.cluster.timerLeaseS * 1000, pollMs: config.cluster.timerPollMs },
     });
     await ops.start();
     cleanups.push(() => ops.stop());

@@ -120,6 +120,8 @@ export const hubConfigSchema = z.object({
    */
   cluster: z.object({
     nodes: z.number().int().min(1).max(32).default(1),
+    /** this replica's name (logs, timer leases, event origin); @default a random id per start */
+    instance: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     replicas: z.number().int().min(1).max(5).default(1),
     /** how long a replica holds a claimed due timer before another may take it */
     timerLeaseS: z.number().min(1).max(300).default(5),
