@@ -67,7 +67,8 @@ export interface HubUser { auth: UserAuth }
 
 const q = (s: string) => JSON.stringify(s);
 
-function renderUser(auth: UserAuth, perms: SubjectPermissions, field: string): string {
+/** One `users` entry with its permissions (credentials inside: never log it). */
+export function renderUser(auth: UserAuth, perms: SubjectPermissions, field: string): string {
   let id: string;
   if ('nkey' in auth) {
     if (!/^U[A-Z2-7]{55}$/.test(auth.nkey)) throw new ValidationError(`${field}.nkey`, 'must be an nkey user public key (U…, 56 characters)');
