@@ -16,6 +16,7 @@ import type { RouteModule } from './api/routes/index.ts';
 import { createUserDirectory } from './auth/user-directory.ts';
 import { createHubEvents } from './events.ts';
 import { startEventFanout } from './live/event-fanout.ts';
+import { storedAlarms } from './live/stored-alarms.ts';
 import { createIncidentService } from './incidents/incident-service.ts';
 import { createIngest, type Ingest } from './ingest/ingest.ts';
 import { createHubMetrics } from './metrics.ts';
@@ -125,7 +126,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
     const metrics = createHubMetrics(events, () => clock.now());
     // Every replica's dashboards see every replica's events.
-    const fanout = startEventFanout({ nc, events, logger: logger.child({ component: 'fanout' }), origin: instance });
+    const fanout = startEventFanout({ nc, events, logger: logger.child({ component: 'fanout' }), origin: instance, store: storedAlarms(store, clock) });
     cleanups.push(() => fanout.stop());
     const incidents = createIncidentService({ db: store.db, dialect: store.dialect, clock, events });
     const ingest = createIngest({
