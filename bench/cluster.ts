@@ -12,7 +12,7 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
     cluster: {
       sent: r.sent, stored: r.stored, lost: r.lost, duplicates: r.duplicates, inTwoIncidents: r.inTwoIncidents,
       sseCoverage: r.sseCoverage, timersDue: r.timersDue, timersFiredOnce: r.timersFiredOnce,
-      failoverSeconds: r.failoverSeconds, baselineLatencySeconds: r.baselineLatencySeconds, isolation: r.isolation,
+      failoverSeconds: r.failoverSeconds, baselineLatencySeconds: r.baselineLatencySeconds, isolation: r.isolation, natsRestartAttempts: r.natsRestartAttempts,
     },
     hub: { ingestPerSec: { twoReplicas: r.ingestPerSec.twoReplicas, oneReplica: r.ingestPerSec.oneReplica, twoOverOne: r.ingestPerSec.ratio } },
   };
