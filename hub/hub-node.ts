@@ -34,6 +34,7 @@ import { createCameraRelay } from './live/camera-relay.ts';
 import { createReplayService } from './replay/replay-service.ts';
 import { tmpdir } from 'node:os';
 import { ensureSnapshotBucket, setSnapshotMaxAge, snapshotBucketFor } from '../common/transport/alarm-stream.ts';
+import { retryJetStreamSetup } from '../common/transport/jetstream-setup.ts';
 import { createRetention } from './retention/retention.ts';
 import { withSessionParts } from './api/sessions.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
@@ -119,8 +120,9 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
     const snapshotsMs = config.retention.snapshotsDays * DAY_MS;
     for (const s of sites) {
       const bucket = snapshotBucketFor(s.site.id);
-      await ensureSnapshotBucket(nc, { bucket, maxAgeMs: snapshotsMs, replicas: config.cluster.replicas });
-      if (await setSnapshotMaxAge(nc, snapshotsMs, bucket)) logger.info('snapshot retention set', { bucket, days: config.retention.snapshotsDays });
+      const jsLog = logger.child({ component: 'jetstream' });
+      await retryJetStreamSetup(`bucket ${bucket}`, () => ensureSnapshotBucket(nc, { bucket, maxAgeMs: snapshotsMs, replicas: config.cluster.replicas }), { logger: jsLog });
+      if (await retryJetStreamSetup(`retention of ${bucket}`, () => setSnapshotMaxAge(nc, snapshotsMs, bucket), { logger: jsLog })) logger.info('snapshot retention set', { bucket, days: config.retention.snapshotsDays });
     }
 
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });

@@ -119,32 +119,61 @@ export interface SnapshotBucketOptions {
   replicas?: number;
 }
 
+/** The stream behind a snapshot bucket, as nats.js's object store makes it, with rollups, purges and deletes refused. */
+export function snapshotStreamConfig(bucket: string, opts: Omit<SnapshotBucketOptions, 'bucket'> = {}): StreamConfig {
+  return {
+    name: `OBJ_${bucket}`,
+    subjects: [`$O.${bucket}.C.>`, `$O.${bucket}.M.>`],
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    max_age: nanos(opts.maxAgeMs ?? 30 * 24 * 3600 * 1000),
+    max_bytes: opts.maxBytes ?? 10 * 1024 ** 3,
+    num_replicas: opts.replicas ?? 1,
+    allow_direct: true,
+    allow_rollup_hdrs: false,
+    deny_purge: true,
+    deny_delete: true,
+    description: 'Vigil alarm snapshots (JPEG), named <site>/<camera>/<alarm id>.jpg',
+  } as StreamConfig;
+}
+
 /**
  * Creates (or opens) a snapshot bucket. Needs stream-admin rights: the hub or
- * the demo does this, not an edge. The bucket's stream then refuses rollups,
+ * the demo does this, not an edge. The bucket's stream refuses rollups,
  * purges and deletes from anyone: an edge writes each object once under a
  * name unique to its alarm, so nothing legitimate needs them, and a single
  * `Nats-Rollup: all` from a compromised edge could otherwise wipe the bucket.
  * Objects leave only by the bucket's max age.
+ *
+ * The stream is created with those denials from the start rather than
+ * created by nats.js and then updated: nats-server 2.9 replays a clustered
+ * node's stream assignments on restart, and replaying the create over a
+ * stream already updated to deny deletes fails ("can not cancel deny message
+ * deletes") and crashes the node.
  */
 export async function ensureSnapshotBucket(nc: NatsConnection, opts: SnapshotBucketOptions = {}): Promise<ObjectStore> {
   const bucket = opts.bucket ?? SNAPSHOT_BUCKET;
+  const want = snapshotStreamConfig(bucket, opts);
   try {
-    const os = await new Objm(nc).create(bucket, {
-      storage: StorageType.File,
-      replicas: opts.replicas ?? 1,
-      max_bytes: opts.maxBytes ?? 10 * 1024 ** 3,
-      ttl: nanos(opts.maxAgeMs ?? 30 * 24 * 3600 * 1000),
-      description: 'Vigil alarm snapshots (JPEG), named <site>/<camera>/<alarm id>.jpg',
-    });
     const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(`OBJ_${bucket}`);
-    const c = info.config;
-    const replicas = opts.replicas ?? 1;
-    if (c.allow_rollup_hdrs || !c.deny_purge || !c.deny_delete || c.num_replicas !== replicas) {
-      await jsm.streams.update(`OBJ_${bucket}`, { ...c, allow_rollup_hdrs: false, deny_purge: true, deny_delete: true, num_replicas: replicas });
+    let info: StreamInfo;
+    try {
+      info = await jsm.streams.info(want.name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        info = await jsm.streams.add(want);
+      } catch (addErr) {
+        if (!/already in use|exists/i.test(errorMessage(addErr))) throw addErr;
+        info = await jsm.streams.info(want.name);
+      }
     }
-    return os;
+    const c = info.config;
+    // A bucket made by an earlier release: tighten it in place.
+    if (c.allow_rollup_hdrs || !c.deny_purge || !c.deny_delete || c.num_replicas !== want.num_replicas) {
+      await jsm.streams.update(want.name, { ...c, allow_rollup_hdrs: false, deny_purge: true, deny_delete: true, num_replicas: want.num_replicas });
+    }
+    return await new Objm(nc).open(bucket);
   } catch (err) {
     throw new TransportError('OBJECT_STORE', `cannot create or open bucket ${bucket}: ${errorMessage(err)}`, { cause: err });
   }
