@@ -17,7 +17,8 @@ import { openOutbox } from '../../edge/sink/outbox.ts';
 import { createJetStreamSink, type JetStreamSink } from '../../edge/sink/jetstream-sink.ts';
 import { hashPassword } from '../../hub/auth/password.ts';
 import { createDatabase } from '../../hub/store/database.ts';
-import { checkTopology, natsLeafConfig, natsNodeConfig, type NatsNodeAddress, type Topology, type TopologySecrets } from '../../deploy/topology.ts';
+import { checkTopology, natsLeafConfig, natsNodeConfig, type NatsNodeAddress, type ServerTls, type Topology, type TopologySecrets } from '../../deploy/topology.ts';
+import { makeCa, makeCert } from '../../deploy/pki.ts';
 
 /**
  * The multi-process cluster scenario (issue 14), on loopback and without
@@ -55,7 +56,7 @@ export interface ClusterScenarioResult {
   /** the same delay's median before the kills, for scale */
   baselineLatencySeconds: number;
   ingestPerSec: { oneReplica: number; twoReplicas: number; ratio: number };
-  isolation: { spoofStored: number; foreignDispatchesRead: number; ownDispatchesRead: number };
+  isolation: { spoofStored: number; foreignDispatchesRead: number; ownDispatchesRead: number; clientWithoutCertRefused: boolean };
   /** tries it took to bring the killed NATS node back on its own store (0: it did not come back) */
   natsRestartAttempts: number;
 }
@@ -169,14 +170,21 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
   const addrs = new Map<string, NatsNodeAddress>();
   for (const n of t.natsNodes) addrs.set(n, { host: '127.0.0.1', client: await freePort(), cluster: await freePort(), leaf: await freePort(), http: await freePort() });
   const addr = (n: string) => addrs.get(n)!;
+  // TLS everywhere, verified both ways, with certificates from the deployment's own kind of CA.
+  const ca = makeCa(path.join(dir, 'pki'));
+  const certFor = (name: string): ServerTls => {
+    const c = makeCert(ca, path.join(dir, 'pki'), { name, dns: ['localhost'], ips: ['127.0.0.1'] });
+    return { ca: ca.certFile, cert: c.certFile, key: c.keyFile };
+  };
+  const clientTls = (name: string) => { const c = certFor(name); return { caFile: c.ca, certFile: c.cert, keyFile: c.key }; };
   const conf = (name: string, text: string) => { const f = path.join(dir, `${name}.conf`); writeFileSync(f, text, { mode: 0o600 }); return f; };
-  const nats = t.natsNodes.map((n) => new Proc(n, 'nats-server', ['-c', conf(n, natsNodeConfig(t, n, addr, secrets, { storeDir: path.join(dir, n) }))], addr(n).client));
+  const nats = t.natsNodes.map((n) => new Proc(n, 'nats-server', ['-c', conf(n, natsNodeConfig(t, n, addr, secrets, { storeDir: path.join(dir, n), tls: certFor(n) }))], addr(n).client));
   const leafPorts = Object.fromEntries(await Promise.all(SITES.map(async (s) => [s, await freePort()] as const)));
-  const leaves = SITES.map((s) => new Proc(`leaf-${s}`, 'nats-server', ['-c', conf(`leaf-${s}`, natsLeafConfig(t, s, addr, secrets, { host: '127.0.0.1', port: leafPorts[s]! }))], leafPorts[s]!));
+  const leaves = SITES.map((s) => new Proc(`leaf-${s}`, 'nats-server', ['-c', conf(`leaf-${s}`, natsLeafConfig(t, s, addr, secrets, { host: '127.0.0.1', port: leafPorts[s]!, tls: certFor(`leaf-${s}`) }))], leafPorts[s]!));
   // A rogue leaf: site B's leaf credentials, and no users of its own, so anyone on it acts with all the rights site B's account has.
   const roguePort = await freePort();
   const rogueTopology = { ...t, sites: t.sites.map((s) => (s.id === 'site-b' ? { ...s, edges: [] } : s)) };
-  const rogue = new Proc('rogue-leaf', 'nats-server', ['-c', conf('rogue', natsLeafConfig(rogueTopology, 'site-b', addr, secrets, { host: '127.0.0.1', port: roguePort }).replace(/authorization \{[\s\S]*?\n\}\n/, ''))], roguePort);
+  const rogue = new Proc('rogue-leaf', 'nats-server', ['-c', conf('rogue', natsLeafConfig(rogueTopology, 'site-b', addr, secrets, { host: '127.0.0.1', port: roguePort, tls: certFor('leaf-site-b') }).replace(/authorization \{[\s\S]*?\n\}\n/, ''))], roguePort);
 
   const siteFiles = SITES.map((s) => {
     const f = path.join(dir, `${s}.yaml`);
@@ -194,12 +202,13 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
   });
   const adminHash = await hashPassword(PASSWORD);
   const hubPorts = await Promise.all(t.hubs.map(() => freePort()));
+  const hubTls = clientTls('hub');
   const hubs = t.hubs.map((h, i) => {
     const f = path.join(dir, `${h}.yaml`);
     writeFileSync(f, toYaml({
       http: { host: '127.0.0.1', port: hubPorts[i] },
       database: { postgres: { url: pgUrl, schema, poolSize: 5 } },
-      nats: { servers: t.natsNodes.map((n) => `nats://127.0.0.1:${addr(n).client}`), auth: secrets.hub, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } },
+      nats: { servers: t.natsNodes.map((n) => `tls://127.0.0.1:${addr(n).client}`), auth: secrets.hub, tls: { ca: hubTls.caFile, cert: hubTls.certFile, key: hubTls.keyFile }, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } },
       cluster: { nodes: t.natsNodes.length, replicas: t.replicas, instance: h, timerLeaseS: 2, timerPollMs: 500 },
       sites: siteFiles,
       jwt: { secret: pw() + pw() },
@@ -219,7 +228,7 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
   try {
     log('starting 3 NATS nodes');
     await Promise.all(nats.map((n) => n.start()));
-    const admin = await connectNats({ servers: t.natsNodes.map((n) => `nats://127.0.0.1:${addr(n).client}`), auth: { type: 'userpass', user: 'hub', pass: (secrets.hub as { password: string }).password }, retryFirstConnect: true });
+    const admin = await connectNats({ servers: t.natsNodes.map((n) => `nats://127.0.0.1:${addr(n).client}`), auth: { type: 'userpass', user: 'hub', pass: (secrets.hub as { password: string }).password }, tls: hubTls, retryFirstConnect: true });
     closers.push(() => admin.close());
     await until('JetStream meta leader', async () => (await jetstreamManager(admin, { timeout: 2000 })).getAccountInfo(), 30_000, 500);
     await Promise.all([...leaves, rogue].map((l) => l.start()));
@@ -236,7 +245,7 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
     for (const s of t.sites) {
       for (const e of s.edges) {
         const auth = edgeAuth[`${s.id}/${e}`]!;
-        const nc: NatsConnection = await connectNats({ servers: [`nats://127.0.0.1:${leafPorts[s.id]}`], auth: { type: 'userpass', user: auth.user, pass: auth.password }, inboxPrefix: edgeInboxPrefix(s.id, e), retryFirstConnect: false });
+        const nc: NatsConnection = await connectNats({ servers: [`nats://127.0.0.1:${leafPorts[s.id]}`], auth: { type: 'userpass', user: auth.user, pass: auth.password }, inboxPrefix: edgeInboxPrefix(s.id, e), tls: clientTls(e), retryFirstConnect: false });
         const sink = createJetStreamSink({ nc, outbox: openOutbox({ file: path.join(dir, `${e}.outbox.db`) }), site: s.id, edgeId: e, snapshots: false, publisher: { ackTimeoutMs: 2000, retryInitialMs: 100, retryMaxMs: 1000 } });
         sinks.push(sink);
         edgeNcs.push(nc);
@@ -257,7 +266,7 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
     };
 
     // The rogue leaf listens for dispatches of both sites and tries to publish as site A.
-    const rogueNc = await connectNats({ servers: [`nats://127.0.0.1:${roguePort}`], retryFirstConnect: false });
+    const rogueNc = await connectNats({ servers: [`nats://127.0.0.1:${roguePort}`], tls: clientTls('rogue'), retryFirstConnect: false });
     closers.push(() => rogueNc.close());
     let foreignRead = 0; let ownRead = 0;
     rogueNc.subscribe(dispatchSubject('a-u1'), { callback: () => { foreignRead++; } });
@@ -267,6 +276,15 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
     const spoof = alarmOf('site-a', 'rogue', 0, 'critical');
     const spoofAck = await jetstream(rogueNc, { timeout: 1500 }).publish(alarmSubject('site-a', 'cam1', spoof.kind), JSON.stringify(spoof), { msgID: spoof.id }).then(() => 'acked', (e: unknown) => errorMessage(e));
     log(`rogue publish as site-a: ${spoofAck}`);
+
+    // The hub's own login without a client certificate: the node's TLS verification refuses it. (nats.js
+    // may leave that attempt pending rather than fail it, so not connected within 8 s counts as refused.)
+    const noCertRefused = await Promise.race([
+      connectNats({ servers: [`tls://127.0.0.1:${addr(t.natsNodes[0]!).client}`], auth: { type: 'userpass', user: 'hub', pass: (secrets.hub as { password: string }).password }, tls: { caFile: ca.certFile }, retryFirstConnect: false, timeoutMs: 3000 })
+        .then(async (nc) => { await nc.close(); return false; }, () => true),
+      sleep(8000).then(() => true),
+    ]);
+    log(`a login without a client certificate: ${noCertRefused ? 'refused' : 'accepted'}`);
 
     // A first backlog warms both hubs up (JIT, pools), so the two rates below compare like with like.
     await backlogRate('warm-up');
@@ -375,7 +393,7 @@ export async function runClusterScenario(o: ClusterScenarioOptions = {}): Promis
       failoverSeconds: Math.round(Math.max(0, ...around) * 100) / 100,
       baselineLatencySeconds: Math.round((before[Math.floor(before.length / 2)] ?? 0) * 1000) / 1000,
       ingestPerSec: { oneReplica: Math.round(oneReplica), twoReplicas: Math.round(twoReplicas), ratio: Math.round((twoReplicas / oneReplica) * 100) / 100 },
-      isolation: { spoofStored, foreignDispatchesRead: foreignRead, ownDispatchesRead: ownRead },
+      isolation: { spoofStored, foreignDispatchesRead: foreignRead, ownDispatchesRead: ownRead, clientWithoutCertRefused: noCertRefused },
       natsRestartAttempts,
     };
   } finally {

@@ -26,5 +26,7 @@ describe('the cluster under failure', () => {
     expect(r.isolation.spoofStored).toBe(0);
     expect(r.isolation.foreignDispatchesRead).toBe(0);
     expect(r.isolation.ownDispatchesRead).toBeGreaterThan(0);
+    // every link is TLS with verified certificates: a right login without a client certificate is refused
+    expect(r.isolation.clientWithoutCertRefused).toBe(true);
   }, 180_000);
 });
