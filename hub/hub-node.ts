@@ -3,7 +3,7 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { systemClock, type Clock } from '../common/clock.ts';
-import { errorMessage } from '../common/errors.ts';
+import { ConfigError, errorMessage } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { checkUserSites, loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
 import { redactSecrets } from '../common/config/inline-secrets.ts';
@@ -92,6 +92,8 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   const webhooks = resolveWebhooks(config.notifications, configFile);
   const policies = createAlarmPolicies(sites, { webhooks: new Set(webhooks.map((w) => w.id)) });
   const liveToken = readSecret(config.liveView.token, 'liveView.token', configFile) ?? null;
+  const metricsToken = readSecret(config.metrics.token, 'metrics.token', configFile);
+  if (metricsToken !== undefined && metricsToken.length < 24) throw new ConfigError(configFile, [{ path: 'metrics.token', message: 'must be at least 24 characters' }]);
 
   // This replica's name, unique per start: its echo on the event subject and its timer claims carry it.
   const instance = `${config.cluster.instance ?? process.env.VIGIL_HUB_INSTANCE ?? 'hub'}-${randomUUID().slice(0, 8)}`;
@@ -166,6 +168,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       logger: logger.child({ component: 'api' }),
       config: Object.freeze({
         corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.accessTtlS, sessionTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes,
+        ...(metricsToken ? { metricsToken } : {}),
         logins: {
           maxConcurrentLogins: config.auth.maxConcurrentLogins, maxAttemptsPerName: config.auth.maxAttemptsPerName, maxAttemptsPerAddress: config.auth.maxAttemptsPerAddress,
           windowMs: config.auth.windowS * 1000, lockMs: config.auth.lockS * 1000, addressLockMs: config.auth.addressLockS * 1000, trustedProxies: config.auth.trustedProxies,

@@ -136,6 +136,11 @@ export const hubConfigSchema = z.object({
   drills: z.record(z.string(), z.unknown()).optional(),
   /** outbound webhooks; checked in full by hub/notify/webhook-config.ts at start-up */
   notifications: z.record(z.string(), z.unknown()).optional(),
+  /** Prometheus: a bearer token that reads /metrics only (engineers' logins read it too) */
+  metrics: z.object({
+    /** e.g. { file: /run/secrets/metrics_token }; at least 24 characters */
+    token: secretSchema.optional(),
+  }).strict().prefault({}),
   /** the cameras' live view, relayed from the edges: the edges' key and where each edge's HTTP server is */
   liveView: z.object({
     /** the same secret as each edge's http.liveToken */
