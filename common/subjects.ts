@@ -25,3 +25,10 @@ export const warningSubject = (site: string) => `${SUBJECT_PREFIX}.warning.${tok
 /** vigil.sensor.<site>.<sensorId>: raw readings from panic buttons, smoke detectors, door contacts, I/O modules (edge/sensors). */
 export const sensorSubject = (site: string, sensor: string) => `${SUBJECT_PREFIX}.sensor.${tok('site', site)}.${tok('sensor', sensor)}`;
 export const sensorSubjectsFor = (site: string) => `${SUBJECT_PREFIX}.sensor.${tok('site', site)}.*`;
+
+/**
+ * Core NATS (not JetStream): each hub replica publishes the live events it
+ * emits here, so every replica's dashboards see every alarm, incident and unit
+ * change. Loss in a broker failover costs a live update, never a record.
+ */
+export const HUB_EVENTS_SUBJECT = `${SUBJECT_PREFIX}.hub.events`;

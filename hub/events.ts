@@ -82,6 +82,13 @@ export type Listener<T extends HubEventType> = (event: HubEvent<T>) => void;
 export interface HubEvents {
   emit<T extends HubEventType>(type: T, data: HubEventMap[T], route?: { site?: string; unit?: string }): HubEvent<T>;
   on<T extends HubEventType>(type: T | '*', listener: (event: T extends HubEventType ? HubEvent<T> : AnyHubEvent) => void): () => void;
+  /**
+   * An event another hub replica emitted (hub/live/event-fanout.ts): it reaches
+   * the subscribe() streams (dashboards) only, never on() listeners, because
+   * the replica that emitted it already did that event's work (dispatch,
+   * notifications, metrics). It gets this process's next seq.
+   */
+  relay(event: Omit<AnyHubEvent, 'seq'>): void;
   /** An async iterator over every event (optionally filtered); a slow reader drops the oldest events past `maxQueue`. */
   subscribe(options?: { filter?: (e: AnyHubEvent) => boolean; maxQueue?: number; signal?: AbortSignal }): AsyncIterableIterator<AnyHubEvent> & { dropped(): number; close(): void };
 }
@@ -89,6 +96,7 @@ export interface HubEvents {
 export function createHubEvents(options: { now?: () => number; onListenerError?: (err: unknown, type: string) => void } = {}): HubEvents {
   const now = options.now ?? (() => Date.now());
   const listeners = new Map<string, Set<(e: AnyHubEvent) => void>>();
+  const streams = new Set<(e: AnyHubEvent) => void>();
   let seq = 0;
 
   const add = (type: string, fn: (e: AnyHubEvent) => void) => {
@@ -107,7 +115,12 @@ export function createHubEvents(options: { now?: () => number; onListenerError?:
           try { fn(event as AnyHubEvent); } catch (err) { options.onListenerError?.(err, type); }
         }
       }
+      for (const fn of streams) fn(event as AnyHubEvent);
       return event;
+    },
+    relay(e) {
+      const event = { ...e, seq: ++seq } as AnyHubEvent;
+      for (const fn of streams) fn(event);
     },
     on(type, listener) {
       return add(type, listener as (e: AnyHubEvent) => void);
@@ -125,12 +138,14 @@ export function createHubEvents(options: { now?: () => number; onListenerError?:
         wake?.({ value: undefined, done: true });
         wake = null;
       };
-      const off = add('*', (e) => {
+      const push = (e: AnyHubEvent) => {
         if (done || (filter && !filter(e))) return;
         if (wake) { const w = wake; wake = null; w({ value: e, done: false }); return; }
         queue.push(e);
         if (queue.length > maxQueue) { queue.shift(); dropped++; }
-      });
+      };
+      streams.add(push);
+      const off = () => { streams.delete(push); };
       signal?.addEventListener('abort', close, { once: true });
       if (signal?.aborted) close();
       const it: AsyncIterableIterator<AnyHubEvent> & { dropped(): number; close(): void } = {

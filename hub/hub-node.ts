@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { systemClock, type Clock } from '../common/clock.ts';
-import { errorMessage } from '../common/errors.ts';
+import { ConfigError, errorMessage } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { checkUserSites, loadHubConfig, resolveHubSettings, type HubConfig } from '../common/config/hub.ts';
 import { redactSecrets } from '../common/config/inline-secrets.ts';
@@ -14,6 +15,8 @@ import type { HubDeps } from './api/deps.ts';
 import type { RouteModule } from './api/routes/index.ts';
 import { createUserDirectory } from './auth/user-directory.ts';
 import { createHubEvents } from './events.ts';
+import { startEventFanout } from './live/event-fanout.ts';
+import { storedAlarms } from './live/stored-alarms.ts';
 import { createIncidentService } from './incidents/incident-service.ts';
 import { createIngest, type Ingest } from './ingest/ingest.ts';
 import { createHubMetrics } from './metrics.ts';
@@ -30,7 +33,8 @@ import { startLiveFeed } from './live/live-feed.ts';
 import { createCameraRelay } from './live/camera-relay.ts';
 import { createReplayService } from './replay/replay-service.ts';
 import { tmpdir } from 'node:os';
-import { ensureSnapshotBucket, setSnapshotMaxAge } from '../common/transport/alarm-stream.ts';
+import { ensureSnapshotBucket, setSnapshotMaxAge, snapshotBucketFor } from '../common/transport/alarm-stream.ts';
+import { retryJetStreamSetup } from '../common/transport/jetstream-setup.ts';
 import { createRetention } from './retention/retention.ts';
 import { withSessionParts } from './api/sessions.ts';
 import { NODE_ROUTE_MODULES } from './node-routes.ts';
@@ -88,7 +92,11 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
   const webhooks = resolveWebhooks(config.notifications, configFile);
   const policies = createAlarmPolicies(sites, { webhooks: new Set(webhooks.map((w) => w.id)) });
   const liveToken = readSecret(config.liveView.token, 'liveView.token', configFile) ?? null;
+  const metricsToken = readSecret(config.metrics.token, 'metrics.token', configFile);
+  if (metricsToken !== undefined && metricsToken.length < 24) throw new ConfigError(configFile, [{ path: 'metrics.token', message: 'must be at least 24 characters' }]);
 
+  // This replica's name, unique per start: its echo on the event subject and its timer claims carry it.
+  const instance = `${config.cluster.instance ?? process.env.VIGIL_HUB_INSTANCE ?? 'hub'}-${randomUUID().slice(0, 8)}`;
   const store: HubDatabase = createDatabase(settings.database);
   const cleanups: (() => Promise<void>)[] = [async () => { await store.destroy(); }];
   const unwind = async () => {
@@ -110,20 +118,27 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       }
     })().catch((err) => logger.warn('nats status watch ended', { err: errorMessage(err) }));
 
-    // The hub administers the snapshot bucket (edges may only write to it), and its retention.
+    // The hub administers each site's snapshot bucket (that site's edges may only write to it), and its retention.
     const snapshotsMs = config.retention.snapshotsDays * DAY_MS;
-    await ensureSnapshotBucket(nc, { maxAgeMs: snapshotsMs });
-    if (await setSnapshotMaxAge(nc, snapshotsMs)) logger.info('snapshot retention set', { days: config.retention.snapshotsDays });
+    for (const s of sites) {
+      const bucket = snapshotBucketFor(s.site.id);
+      const jsLog = logger.child({ component: 'jetstream' });
+      await retryJetStreamSetup(`bucket ${bucket}`, () => ensureSnapshotBucket(nc, { bucket, maxAgeMs: snapshotsMs, replicas: config.cluster.replicas }), { logger: jsLog });
+      if (await retryJetStreamSetup(`retention of ${bucket}`, () => setSnapshotMaxAge(nc, snapshotsMs, bucket), { logger: jsLog })) logger.info('snapshot retention set', { bucket, days: config.retention.snapshotsDays });
+    }
 
     const events = createHubEvents({ now: () => clock.now(), onListenerError: (err, type) => logger.error('event listener failed', { type, err: errorMessage(err) }) });
     const metrics = createHubMetrics(events, () => clock.now());
+    // Every replica's dashboards see every replica's events.
+    const fanout = startEventFanout({ nc, events, logger: logger.child({ component: 'fanout' }), origin: instance, store: storedAlarms(store, clock) });
+    cleanups.push(() => fanout.stop());
     const incidents = createIncidentService({ db: store.db, dialect: store.dialect, clock, events });
     const ingest = createIngest({
       nc, db: store.db, dialect: store.dialect, events, clock, logger,
       correlationWindowMs: config.correlationWindowS * 1000, policies,
       durable: config.ingest.durable, maxBatch: config.ingest.maxBatch, maxDeliver: config.ingest.maxDeliver,
       ackWait: { floorMs: config.ingest.ackWaitFloorS * 1000, k: config.ingest.ackWaitK },
-      metrics: metrics.ingest,
+      metrics: metrics.ingest, replicas: config.cluster.replicas,
     });
     const users = createUserDirectory(settings.users, sites);
 
@@ -133,6 +148,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       db: store.db, dialect: store.dialect, clock, events, sites, incidents: incidentPortFrom(incidents), nc, logger: logger.child({ component: 'ops' }),
       policy: dispatchPolicy, policies, webhooks,
       drills: { enabled: drillsEnabled, ...drillRules },
+      timers: { owner: instance, leaseMs: config.cluster.timerLeaseS * 1000, pollMs: config.cluster.timerPollMs },
     });
     await ops.start();
     cleanups.push(() => ops.stop());
@@ -152,6 +168,7 @@ export async function startHub(options: HubNodeOptions): Promise<HubNode> {
       logger: logger.child({ component: 'api' }),
       config: Object.freeze({
         corsOrigins: config.cors.origins, jwtSecret: settings.jwtSecret, tokenTtlS: config.jwt.accessTtlS, sessionTtlS: config.jwt.ttlS, bodyLimitBytes: config.http.bodyLimitBytes,
+        ...(metricsToken ? { metricsToken } : {}),
         logins: {
           maxConcurrentLogins: config.auth.maxConcurrentLogins, maxAttemptsPerName: config.auth.maxAttemptsPerName, maxAttemptsPerAddress: config.auth.maxAttemptsPerAddress,
           windowMs: config.auth.windowS * 1000, lockMs: config.auth.lockS * 1000, addressLockMs: config.auth.addressLockS * 1000, trustedProxies: config.auth.trustedProxies,

@@ -43,6 +43,8 @@ export interface OpsOptions {
   drills?: Partial<DrillRules> & { enabled?: boolean; intervalMs?: number };
   overdueIntervalMs?: number;
   logger?: Logger;
+  /** due-timer claims: this replica's name, lease and poll (hub.yaml cluster) */
+  timers?: { owner?: string; leaseMs?: number; pollMs?: number };
 }
 
 export interface OpsRuntime extends OpsServices {
@@ -66,7 +68,7 @@ export function createOps(o: OpsOptions): OpsRuntime {
   const policies = o.policies ?? createAlarmPolicies(o.sites, { webhooks: new Set(webhooks.map((w) => w.id)) });
   const base = { db: o.db, clock: o.clock, events: o.events, sites: o.sites, logger };
   const units = createUnitService({ ...base, speedOf: (id, site) => dispatchPolicy.speedOf(id, site) });
-  const dispatch = createDispatchService({ ...base, policy: dispatchPolicy, units, publisher, incidents: o.incidents });
+  const dispatch = createDispatchService({ ...base, policy: dispatchPolicy, units, publisher, incidents: o.incidents, dialect: o.dialect, ...(o.timers ? { timers: o.timers } : {}) });
   const reports = createReportService(base);
   const overdue = createOverdueWatcher({ ...base, publisher, unacknowledgedLimit: (site) => policies.forSite(site).unacknowledgedMs, ...(o.overdueIntervalMs ? { intervalMs: o.overdueIntervalMs } : {}) });
   const { enabled: drillsEnabled = true, intervalMs: drillInterval, ...rules } = o.drills ?? {};

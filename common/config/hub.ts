@@ -113,12 +113,34 @@ export const hubConfigSchema = z.object({
     ackWaitK: z.number().positive().default(10),
     maxDeliver: z.number().int().min(2).default(50),
   }).strict().prefault({}),
+  /**
+   * The NATS cluster the hub's streams live on: how many nodes it has, and how
+   * many copies of the alarm stream, its consumer and the snapshot buckets to
+   * keep (3 on a 3-node cluster, so one node's loss loses nothing).
+   */
+  cluster: z.object({
+    nodes: z.number().int().min(1).max(32).default(1),
+    /** this replica's name (logs, timer leases, event origin); @default a random id per start */
+    instance: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    replicas: z.number().int().min(1).max(5).default(1),
+    /** how long a replica holds a claimed due timer before another may take it */
+    timerLeaseS: z.number().min(1).max(300).default(5),
+    /** how often each replica looks for due timers, as well as its own wake-ups */
+    timerPollMs: z.number().int().min(50).max(60_000).default(1000),
+  }).strict().prefault({}).superRefine((c, ctx) => {
+    if (c.replicas > c.nodes) ctx.addIssue({ code: 'custom', path: ['replicas'], message: `${c.replicas} replicas need at least ${c.replicas} NATS nodes; cluster.nodes is ${c.nodes}` });
+  }),
   /** hub-ops dispatch policy; checked in full by hub/dispatch/policy.ts at start-up */
   dispatch: z.record(z.string(), z.unknown()).optional(),
   /** hub-ops drill rules; checked in full by hub/drills/planner.ts at start-up */
   drills: z.record(z.string(), z.unknown()).optional(),
   /** outbound webhooks; checked in full by hub/notify/webhook-config.ts at start-up */
   notifications: z.record(z.string(), z.unknown()).optional(),
+  /** Prometheus: a bearer token that reads /metrics only (engineers' logins read it too) */
+  metrics: z.object({
+    /** e.g. { file: /run/secrets/metrics_token }; at least 24 characters */
+    token: secretSchema.optional(),
+  }).strict().prefault({}),
   /** the cameras' live view, relayed from the edges: the edges' key and where each edge's HTTP server is */
   liveView: z.object({
     /** the same secret as each edge's http.liveToken */

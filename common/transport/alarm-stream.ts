@@ -26,8 +26,14 @@ import { ALARM_STREAM, ALL_ALARMS } from '../subjects.ts';
  */
 export const ALARM_HOLD_MS = 24 * 60 * 60 * 1000;
 
-/** JetStream Object Store bucket for alarm snapshots (stream `OBJ_vigil-snapshots`). */
+/**
+ * The single-bucket name of earlier releases, still the prefix: each site has
+ * its own bucket (snapshotBucketFor), so an edge's rights reach its own site's
+ * snapshots only.
+ */
 export const SNAPSHOT_BUCKET = 'vigil-snapshots';
+/** A site's snapshot bucket (stream `OBJ_vigil-snapshots-<site>`). */
+export const snapshotBucketFor = (site: string): string => `${SNAPSHOT_BUCKET}-${site}`;
 /** A snapshot JPEG is well under this; the bucket refuses larger objects. */
 export const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024;
 
@@ -104,18 +110,72 @@ export function duplicateWindowMs(info: StreamInfo): number {
   return Math.floor(info.config.duplicate_window / 1e6);
 }
 
-/** Creates (or opens) the snapshot bucket. Needs stream-admin rights: the hub or the demo does this, not an edge. */
-export async function ensureSnapshotBucket(nc: NatsConnection, opts: { maxBytes?: number; maxAgeMs?: number } = {}): Promise<ObjectStore> {
+export interface SnapshotBucketOptions {
+  /** @default SNAPSHOT_BUCKET (tests and the demo); the hub makes one per site with snapshotBucketFor */
+  bucket?: string;
+  maxBytes?: number;
+  maxAgeMs?: number;
+  /** @default 1 (3 on a cluster) */
+  replicas?: number;
+}
+
+/** The stream behind a snapshot bucket, as nats.js's object store makes it, with rollups, purges and deletes refused. */
+export function snapshotStreamConfig(bucket: string, opts: Omit<SnapshotBucketOptions, 'bucket'> = {}): StreamConfig {
+  return {
+    name: `OBJ_${bucket}`,
+    subjects: [`$O.${bucket}.C.>`, `$O.${bucket}.M.>`],
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    max_age: nanos(opts.maxAgeMs ?? 30 * 24 * 3600 * 1000),
+    max_bytes: opts.maxBytes ?? 10 * 1024 ** 3,
+    num_replicas: opts.replicas ?? 1,
+    allow_direct: true,
+    allow_rollup_hdrs: false,
+    deny_purge: true,
+    deny_delete: true,
+    description: 'Vigil alarm snapshots (JPEG), named <site>/<camera>/<alarm id>.jpg',
+  } as StreamConfig;
+}
+
+/**
+ * Creates (or opens) a snapshot bucket. Needs stream-admin rights: the hub or
+ * the demo does this, not an edge. The bucket's stream refuses rollups,
+ * purges and deletes from anyone: an edge writes each object once under a
+ * name unique to its alarm, so nothing legitimate needs them, and a single
+ * `Nats-Rollup: all` from a compromised edge could otherwise wipe the bucket.
+ * Objects leave only by the bucket's max age.
+ *
+ * The stream is created with those denials from the start rather than
+ * created by nats.js and then updated: nats-server 2.9 replays a clustered
+ * node's stream assignments on restart, and replaying the create over a
+ * stream already updated to deny deletes fails ("can not cancel deny message
+ * deletes") and crashes the node.
+ */
+export async function ensureSnapshotBucket(nc: NatsConnection, opts: SnapshotBucketOptions = {}): Promise<ObjectStore> {
+  const bucket = opts.bucket ?? SNAPSHOT_BUCKET;
+  const want = snapshotStreamConfig(bucket, opts);
   try {
-    return await new Objm(nc).create(SNAPSHOT_BUCKET, {
-      storage: StorageType.File,
-      replicas: 1,
-      max_bytes: opts.maxBytes ?? 10 * 1024 ** 3,
-      ttl: nanos(opts.maxAgeMs ?? 30 * 24 * 3600 * 1000),
-      description: 'Vigil alarm snapshots (JPEG), named <site>/<camera>/<alarm id>.jpg',
-    });
+    const jsm = await jetstreamManager(nc);
+    let info: StreamInfo;
+    try {
+      info = await jsm.streams.info(want.name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        info = await jsm.streams.add(want);
+      } catch (addErr) {
+        if (!/already in use|exists/i.test(errorMessage(addErr))) throw addErr;
+        info = await jsm.streams.info(want.name);
+      }
+    }
+    const c = info.config;
+    // A bucket made by an earlier release: tighten it in place.
+    if (c.allow_rollup_hdrs || !c.deny_purge || !c.deny_delete || c.num_replicas !== want.num_replicas) {
+      await jsm.streams.update(want.name, { ...c, allow_rollup_hdrs: false, deny_purge: true, deny_delete: true, num_replicas: want.num_replicas });
+    }
+    return await new Objm(nc).open(bucket);
   } catch (err) {
-    throw new TransportError('OBJECT_STORE', `cannot create or open bucket ${SNAPSHOT_BUCKET}: ${errorMessage(err)}`, { cause: err });
+    throw new TransportError('OBJECT_STORE', `cannot create or open bucket ${bucket}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -124,8 +184,8 @@ export async function ensureSnapshotBucket(nc: NatsConnection, opts: { maxBytes?
  * on every hub start, so a changed hub.yaml retention applies to the bucket
  * that already exists. Returns whether it changed.
  */
-export async function setSnapshotMaxAge(nc: NatsConnection, maxAgeMs: number): Promise<boolean> {
-  const name = `OBJ_${SNAPSHOT_BUCKET}`;
+export async function setSnapshotMaxAge(nc: NatsConnection, maxAgeMs: number, bucket = SNAPSHOT_BUCKET): Promise<boolean> {
+  const name = `OBJ_${bucket}`;
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(name);

@@ -1,7 +1,7 @@
 import { createUser } from '@nats-io/nkeys';
 import { ValidationError } from '../errors.ts';
-import { ALARM_STREAM, SUBJECT_PREFIX, alarmSubjectsFor, healthSubject, sensorSubjectsFor } from '../subjects.ts';
-import { SNAPSHOT_BUCKET } from './alarm-stream.ts';
+import { ALARM_STREAM, HUB_EVENTS_SUBJECT, SUBJECT_PREFIX, alarmSubjectsFor, healthSubject, sensorSubjectsFor } from '../subjects.ts';
+import { snapshotBucketFor } from './alarm-stream.ts';
 
 /**
  * Deny-by-default NATS permissions. Once a user has an `allow` list the server
@@ -30,11 +30,10 @@ export function edgeInboxPrefix(site: string, edge: string): string {
  *   on the bucket and cannot read other sites' snapshots.
  * Deliberately absent: stream create/update/delete/purge, consumers, direct or
  * message gets, reading any alarm, dispatch, health or other site's subjects.
- * Known limit: NATS cannot scope `$O.<bucket>.M.>` by site (names are base64),
- * so a compromised edge could overwrite another site's snapshot metadata; the
- * alarm itself (and its msgID) stays authoritative.
+ * Each site has its own bucket, so these rights reach no other site's
+ * snapshots; the bucket's stream refuses rollups and purges (ensureSnapshotBucket).
  */
-export function edgePermissions(site: string, edge: string, bucket = SNAPSHOT_BUCKET): SubjectPermissions {
+export function edgePermissions(site: string, edge: string, bucket = snapshotBucketFor(site)): SubjectPermissions {
   return {
     publish: {
       allow: [
@@ -55,7 +54,7 @@ export function edgePermissions(site: string, edge: string, bucket = SNAPSHOT_BU
 export function hubPermissions(): SubjectPermissions {
   return {
     publish: {
-      allow: ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>', '$O.>', `${SUBJECT_PREFIX}.dispatch.>`, `${SUBJECT_PREFIX}.warning.>`, `${SUBJECT_PREFIX}.deadletter.>`],
+      allow: ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>', '$O.>', `${SUBJECT_PREFIX}.dispatch.>`, `${SUBJECT_PREFIX}.warning.>`, `${SUBJECT_PREFIX}.deadletter.>`, HUB_EVENTS_SUBJECT],
     },
     subscribe: { allow: ['_INBOX.>', `${SUBJECT_PREFIX}.>`, '$O.>', '$JS.EVENT.>'] },
   };
@@ -68,7 +67,8 @@ export interface HubUser { auth: UserAuth }
 
 const q = (s: string) => JSON.stringify(s);
 
-function renderUser(auth: UserAuth, perms: SubjectPermissions, field: string): string {
+/** One `users` entry with its permissions (credentials inside: never log it). */
+export function renderUser(auth: UserAuth, perms: SubjectPermissions, field: string): string {
   let id: string;
   if ('nkey' in auth) {
     if (!/^U[A-Z2-7]{55}$/.test(auth.nkey)) throw new ValidationError(`${field}.nkey`, 'must be an nkey user public key (U…, 56 characters)');

@@ -4,7 +4,7 @@ import { ValidationError } from '../../common/errors.ts';
 import type { BBox } from '../../common/geometry.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import { alarmSubject } from '../../common/subjects.ts';
-import { MAX_SNAPSHOT_BYTES, SNAPSHOT_BUCKET, snapshotObjectName } from '../../common/transport/alarm-stream.ts';
+import { MAX_SNAPSHOT_BYTES, snapshotBucketFor, snapshotObjectName } from '../../common/transport/alarm-stream.ts';
 import type { AlarmSink, Frame } from '../types.ts';
 import type { Outbox, OutboxStats } from './outbox.ts';
 import { createOutboxPublisher, type OutboxPublisher, type OutboxPublisherOptions, type PublisherStats, type SinkStatus } from './publisher.ts';
@@ -43,7 +43,7 @@ export function createJetStreamSink(options: JetStreamSinkOptions): JetStreamSin
   const { outbox, site, edgeId } = options;
   const logger = options.logger ?? silentLogger;
   const snap = options.snapshots === false ? null : Object.freeze({
-    bucket: options.snapshots?.bucket ?? SNAPSHOT_BUCKET,
+    bucket: options.snapshots?.bucket ?? snapshotBucketFor(site),
     blurPersons: options.snapshots?.blurPersons ?? false,
     quality: options.snapshots?.quality ?? 80,
   });

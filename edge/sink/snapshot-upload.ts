@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { headers, nuid, type NatsConnection } from '@nats-io/transport-node';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 
 /**
  * Writes one object into a JetStream Object Store bucket using only publishes
  * (the Object Store wire format, NATS ADR-20: chunks on `$O.<bucket>.C.<nuid>`,
- * then the metadata on `$O.<bucket>.M.<base64url(name)>` with a subject
- * roll-up). nats.js's `put` first reads the object's current metadata and may
+ * then the metadata on `$O.<bucket>.M.<base64url(name)>`). nats.js's `put` first reads the object's current metadata and may
  * purge, which would oblige every edge to hold read and purge rights on the
  * whole bucket, every site's snapshots included. Names here are unique per
  * alarm, so there is never an old object to read or replace; chunks left by an
@@ -43,8 +42,9 @@ export async function putSnapshotObject(
     digest: `SHA-256=${digest}`,
     deleted: false,
   };
-  const h = headers();
-  h.set('Nats-Rollup', 'sub');
+  // No Nats-Rollup header: the name is unique per alarm, so this metadata
+  // subject holds one message, and the bucket's stream refuses rollups (a
+  // rollup from an edge could wipe the bucket).
   const metaSubject = `$O.${bucket}.M.${Buffer.from(name).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
-  await js.publish(metaSubject, JSON.stringify(info), { headers: h, timeout: options.timeoutMs });
+  await js.publish(metaSubject, JSON.stringify(info), { timeout: options.timeoutMs });
 }

@@ -7,12 +7,14 @@ import { parseAcceptLanguage, pickLocale, translator } from '../i18n/catalogue.t
 import type { HubEnv } from './auth.ts';
 import { errorResponse, internalError } from './error-response.ts';
 import { sessionGate } from './sessions.ts';
+import { hasScrapeToken } from './scrape-token.ts';
 import type { HubDeps } from './deps.ts';
 import { registerRoutes, type RouteModule } from './routes/index.ts';
 
 /** Paths reachable without a login. */
 export const PUBLIC_PATHS = new Set(['/api/login', '/api/token/refresh', '/health', '/api/health']);
 const STREAM_PATH = '/api/stream';
+export const METRICS_PATH = '/metrics';
 /** Paths whose route sets its own body limit (engineers' replay clip uploads). */
 export const LARGE_BODY_PATHS = new Set(['/api/replay/uploads']);
 
@@ -54,6 +56,7 @@ export function createHubApp(deps: HubDeps, options: HubAppOptions = {}): Hono<H
   const auth = sessionGate(deps, { ticketPaths: [STREAM_PATH] });
   app.use('*', async function requireLogin(c, next) {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.method === 'OPTIONS' || !isApiPath(c.req.path)) return next();
+    if (c.req.path === METRICS_PATH && hasScrapeToken(c, config.metricsToken)) { c.set('scraper', true); return next(); }
     return auth(c, next);
   });
 
@@ -79,5 +82,5 @@ export function createHubApp(deps: HubDeps, options: HubAppOptions = {}): Hono<H
 
 /** Everything the API serves sits under /api, plus /metrics; other paths (the dashboard) are public files. */
 function isApiPath(path: string): boolean {
-  return path === '/metrics' || path === '/api' || path.startsWith('/api/');
+  return path === METRICS_PATH || path === '/api' || path.startsWith('/api/');
 }

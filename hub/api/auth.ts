@@ -9,7 +9,8 @@ import { unauthorized } from '../service-errors.ts';
 export { ROLES, ROLE_MATRIX, type Role, type Permission };
 
 /** `locale`: the language of this request's messages (the user's choice, sent as Accept-Language, or `?lang=`). */
-export type HubEnv = { Variables: { user: ApiUser; locale: Locale } };
+/** `scraper`: the request carried the /metrics scrape token (hub/api/scrape-token.ts) instead of a login. */
+export type HubEnv = { Variables: { user: ApiUser; locale: Locale; scraper?: boolean } };
 
 /** The algorithm is fixed on both sides: a token naming another `alg` is refused. */
 const ALG = 'HS256' as const;

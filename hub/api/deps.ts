@@ -38,6 +38,8 @@ export interface ApiConfig {
   logins?: Partial<LoginPolicy>;
   /** request bodies above this are refused with 413; @default 65536 */
   bodyLimitBytes: number;
+  /** Prometheus's bearer token for /metrics (hub.yaml metrics.token); absent: only logins read /metrics */
+  metricsToken?: string;
 }
 
 export interface ApiUser {

@@ -67,7 +67,7 @@ export function openApiDocument(extraPaths: Record<string, unknown> = {}): Recor
       '/api/stream/ticket': { post: { summary: 'A one-use ticket, valid 60 s, to open /api/stream?ticket=…', ...secured, responses: { ...secured.responses, 200: json('{ ticket, expiresAt, url }') } } },
       '/api/me': { get: { summary: 'The logged-in user', ...secured, responses: { ...secured.responses, 200: json('user') } } },
       '/health': { get: { summary: 'Health of the store, NATS and ingest (no login; says what is down, never why)', responses: { 200: json('healthy'), 503: json('unhealthy') } } },
-      '/metrics': { get: { summary: `Prometheus metrics. ${roles('metrics.read')}`, ...secured, responses: { ...secured.responses, 200: { description: 'text exposition format' } } } },
+      '/metrics': { get: { summary: `Prometheus metrics. ${roles('metrics.read')}, or the scrape token (hub.yaml metrics.token) as a bearer token`, ...secured, responses: { ...secured.responses, 200: { description: 'text exposition format' } } } },
       '/api/alarms': { get: { summary: `List alarms, newest first. ${roles('alarms.read')}`, parameters: queryParamsOf(alarmQuery), ...secured, responses: { ...secured.responses, 200: json('{ alarms: [...] }'), 400: err('bad query parameter (named)') } } },
       '/api/alarms/{id}': { get: { summary: `One alarm. ${roles('alarms.read')}`, parameters: [idParam], ...secured, responses: { ...secured.responses, 200: json('{ alarm }'), 404: err('no such alarm') } } },
       '/api/dead-letters': { get: { summary: `Alarms refused by ingest, with the reason. ${roles('deadletters.read')}`, ...secured, responses: { ...secured.responses, 200: json('{ deadLetters: [...] }') } } },

@@ -59,16 +59,38 @@ export async function buildDashboard(options: { distDir?: string; minify?: boole
   }
 }
 
-let pending: Promise<string> | null = null;
+/** Whether esbuild (a dev dependency) loads here: not in the production image, whose bundle was built at image build. */
+export function canBuildDashboard(): Promise<boolean> {
+  return import('esbuild').then(() => true, () => false);
+}
 
-/** Builds once per process when dist is missing or stale; resolves to the dist folder. */
-export function ensureDashboardBuilt(): Promise<string> {
-  pending ??= (async () => {
-    if (await isDashboardStale()) await buildDashboard();
-    return DASHBOARD_DIST;
-  })();
-  pending.catch(() => { pending = null; });
-  return pending;
+async function isComplete(distDir: string): Promise<boolean> {
+  const present = await Promise.all(DIST_FILES.map((f) => stat(path.join(distDir, f)).then(() => true, () => false)));
+  return present.every(Boolean);
+}
+
+const pending = new Map<string, Promise<string>>();
+
+/**
+ * Once per process and folder: a fresh bundle is served as it is; a missing or
+ * stale one is built where esbuild is installed. Without esbuild (the image
+ * runs `npm ci --omit=dev`) a complete bundle is served from disk, as built at
+ * image build; only a missing one is an error, which says how to build it.
+ */
+export function ensureDashboardBuilt(o: { distDir?: string; canBuild?: () => Promise<boolean> } = {}): Promise<string> {
+  const distDir = o.distDir ?? DASHBOARD_DIST;
+  let p = pending.get(distDir);
+  if (!p) {
+    p = (async () => {
+      if (!(await isDashboardStale(distDir))) return distDir;
+      if (await (o.canBuild ?? canBuildDashboard)()) { await buildDashboard({ distDir }); return distDir; }
+      if (await isComplete(distDir)) return distDir;
+      throw new Error(`${distDir} has no dashboard bundle and esbuild (a dev dependency) is not installed; build it first: node --import tsx hub/dashboard/build.ts`);
+    })();
+    pending.set(distDir, p);
+    p.catch(() => { pending.delete(distDir); });
+  }
+  return p;
 }
 
 // `node --import tsx hub/dashboard/build.ts` builds by hand.

@@ -43,10 +43,11 @@ export function dashboardHtml(): string {
 /**
  * Serves the single-page dashboard at `/` (the views use hash routes) and its
  * bundle under /assets. Both are public files; every figure they show comes
- * from /api behind the login. The bundle is built at start-up when missing or stale.
+ * from /api behind the login. The bundle is built at start-up when missing or
+ * stale and esbuild is installed; otherwise the prebuilt one is served from disk.
  */
-export function registerDashboardRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  const built = ensureDashboardBuilt();
+export function registerDashboardRoutes(app: Hono<HubEnv>, deps: Pick<HubDeps, 'logger'>, bundle: { distDir?: string; canBuild?: () => Promise<boolean> } = {}): void {
+  const built = ensureDashboardBuilt(bundle);
   built.catch((err) => deps.logger.error('dashboard build failed', { err: (err as Error).message }));
 
   app.get('/', (c) => c.html(dashboardHtml(), 200, { 'content-security-policy': PAGE_CSP, 'cache-control': 'no-cache' }));

@@ -22,7 +22,9 @@ export interface AckServer {
  * {ok:true, state, drill?} or {ok:false, error, message}.
  */
 export function serveUnitAcks(nc: NatsConnection, dispatcher: DispatchService, log: Logger): AckServer {
+  // One replica answers each ack: replicas share a queue group.
   const sub: Subscription = nc.subscribe(ALL_ACKS, {
+    queue: 'vigil-hub-acks',
     callback: (err, msg) => {
       if (err) { log.error('ack subscription failed', { err: errorMessage(err) }); return; }
       const unit = msg.subject.split('.')[2]!;

@@ -14,6 +14,8 @@ import type { UnitService, UnitWithReadiness } from '../units/unit-service.ts';
 import { resolveWarning, warningKey } from '../reports/warnings-store.ts';
 import type { Actor } from '../actor.ts';
 import { backgroundWork, type BackgroundWork } from '../background-work.ts';
+import type { Dialect } from '../store/database.ts';
+import { cancelTimer, claimDueTimers, scheduleTimer, sweepFiredTimers, timerFired } from '../store/due-timers.ts';
 import { getDispatch, listDispatches, updateDispatchIf, type Dispatch } from './dispatch-store.ts';
 import { FINAL_INCIDENT, latestAlarm, readIncident, type IncidentPort } from './incident-port.ts';
 import { locateIncident, type MapLocation } from './location.ts';
@@ -35,6 +37,13 @@ export interface DispatchServiceOptions {
   /** incident transitions; when absent, incidents are only read */
   incidents?: IncidentPort;
   logger?: Logger;
+  /** how due timers are claimed (row locks on PostgreSQL); @default sqlite */
+  dialect?: Dialect;
+  /**
+   * Acknowledgement deadlines are rows in due_timers, claimed with a lease by
+   * whichever replica sees them due; `owner` names this replica.
+   */
+  timers?: { owner?: string; leaseMs?: number; pollMs?: number };
 }
 
 /** What an order is about: an incident, or a drill (which has no incident behind it). */
@@ -56,6 +65,8 @@ export interface DrillOrder {
 }
 
 const SYSTEM = 'system:dispatch';
+const ACK_TIMER = 'dispatch.ack';
+const FIRED_KEPT_MS = 7 * 24 * 3600 * 1000;
 /** Who may see drill dispatches (drills are unannounced). */
 const COMMAND_ROLES: ReadonlySet<string> = new Set(['commander', 'admin', 'system']);
 const FROM: Record<UnitReport, readonly DispatchState[]> = {
@@ -82,12 +93,18 @@ export class DispatchService {
   #offs: (() => void)[] = [];
   #stopped = false;
   #drillListeners: ((d: Dispatch) => void)[] = [];
+  readonly #owner: string;
+  #poll: TimerHandle | null = null;
+  #firing: Promise<void> | null = null;
+  #fireAgain = false;
+  #polls = 0;
 
   constructor(options: DispatchServiceOptions) {
     this.#o = Object.freeze({ ...options });
     this.#log = (options.logger ?? silentLogger).child({ component: 'dispatch' });
     this.#work = backgroundWork((err) => this.#log.error('dispatch work failed', { err: errorMessage(err) }));
     this.#sites = new Map(options.sites.map((s) => [s.site.id, s]));
+    this.#owner = options.timers?.owner ?? `hub-${process.pid}-${randomUUID().slice(0, 8)}`;
   }
 
   get policy(): DispatchPolicy { return this.#o.policy; }
@@ -108,7 +125,9 @@ export class DispatchService {
     }));
     const open = await listDispatches(this.#o.db, { state: 'ordered', limit: 100_000 });
     for (const d of open) this.#arm(d);
-    this.#log.info('dispatcher started', { rearmed: open.length });
+    // Local wake-ups fire this replica's own deadlines on time; the poll takes over those of a replica that died.
+    this.#poll = this.#o.clock.setInterval(() => this.#fireDue(), this.#o.timers?.pollMs ?? 1000);
+    this.#log.info('dispatcher started', { rearmed: open.length, owner: this.#owner });
   }
 
   stop(): void {
@@ -117,6 +136,8 @@ export class DispatchService {
     this.#offs = [];
     for (const t of this.#timers.values()) t.cancel();
     this.#timers.clear();
+    this.#poll?.cancel();
+    this.#poll = null;
   }
 
   /** Resolves when every piece of background work started so far (event handlers, timers) has settled. */
@@ -213,6 +234,7 @@ export class DispatchService {
       this.#timers.delete(d.id);
       const unitStatus = d.drill ? null : UNIT_STATUS_FOR[status];
       await storeCall('record unit report', () => this.#o.db.transaction().execute(async (trx) => {
+        await cancelTimer(trx, ACK_TIMER, d.id);
         if (unitStatus) await this.#o.units.record(trx, d.unitId, unitStatus, now);
         if (status === 'on_scene') await resolveWarning(trx, warningKey.onScene(d.id), now);
         await appendAudit(trx, { atMs: now, actor: actor.name, action: `dispatch.${status}`, entity: 'dispatch', entityId: d.id, data: { incident: d.incidentId, unit: d.unitId, drill: d.drill, afterMs: now - d.orderedAt } });
@@ -298,6 +320,7 @@ export class DispatchService {
         order_json: JSON.stringify(order), ordered_at_ms: now, ack_by_ms: now + policy.ackTimeoutMs,
         acked_at_ms: null, en_route_at_ms: null, on_scene_at_ms: null, on_scene_by_ms: now + policy.onSceneTargetMs, closed_at_ms: null, replaced_by: null,
       }).execute();
+      await scheduleTimer(trx, ACK_TIMER, id, now + policy.ackTimeoutMs);
       if (!drill) await this.#o.units.record(trx, r.unit.id, 'dispatched', now);
       await appendAudit(trx, {
         atMs: now, actor, action: drill ? 'drill.dispatch.sent' : 'dispatch.sent', entity: drill ? 'drill' : 'incident', entityId: drillId ?? target.incidentId,
@@ -356,8 +379,38 @@ export class DispatchService {
     const delay = Math.max(0, d.ackBy - this.#o.clock.now());
     this.#timers.set(d.id, this.#o.clock.setTimeout(() => {
       this.#timers.delete(d.id);
-      this.#track(this.#ackExpired(d.id));
+      this.#fireDue();
     }, delay));
+  }
+
+  /**
+   * Claims every due acknowledgement timer not held by a live replica and
+   * fires it; one run at a time in this process (a call meanwhile runs again
+   * after it). A replica that dies holding a claim loses it when the lease
+   * ends, and the next poll anywhere takes it; #ackExpired changes nothing for
+   * a dispatch no longer `ordered`, so a second firing after a lost claim is harmless.
+   */
+  #fireDue(): void {
+    if (this.#stopped) return;
+    if (this.#firing) { this.#fireAgain = true; return; }
+    const { db, clock } = this.#o;
+    const leaseMs = this.#o.timers?.leaseMs ?? 5000;
+    const run = (async () => {
+      do {
+        this.#fireAgain = false;
+        for (;;) {
+          const claimed = await claimDueTimers(db, this.#o.dialect ?? 'sqlite', { owner: this.#owner, now: clock.now(), leaseMs, limit: 50, kinds: [ACK_TIMER] });
+          for (const t of claimed) {
+            await this.#ackExpired(t.ref);
+            if (!(await timerFired(db, t.id, this.#owner, clock.now()))) this.#log.warn('timer claim lost before it was marked fired', { timer: t.id });
+          }
+          if (claimed.length < 50 || this.#stopped) break;
+        }
+      } while (this.#fireAgain && !this.#stopped);
+      if (++this.#polls % 3600 === 0) await sweepFiredTimers(db, clock.now() - FIRED_KEPT_MS);
+    })();
+    this.#firing = run.finally(() => { this.#firing = null; });
+    this.#track(this.#firing);
   }
 
   /** No acknowledgement in time: mark the unit not_responding and send the next nearest ready unit. */
@@ -401,6 +454,7 @@ export class DispatchService {
     this.#timers.get(d.id)?.cancel();
     this.#timers.delete(d.id);
     await storeCall('close dispatch', () => this.#o.db.transaction().execute(async (trx) => {
+      await cancelTimer(trx, ACK_TIMER, d.id);
       if (!d.drill) await this.#o.units.record(trx, d.unitId, 'available', now, ['dispatched', 'en_route', 'on_scene']);
       await appendAudit(trx, { atMs: now, actor, action: d.drill ? `drill.dispatch.${to}` : `dispatch.${to}`, entity: d.drill ? 'drill' : 'incident', entityId: d.drillId ?? d.incidentId, note: why, data: { dispatch: d.id, unit: d.unitId } });
     }));

@@ -17,6 +17,8 @@ export interface HubConsumerOptions {
   maxDeliver?: number;
   /** @default 2000 */
   maxAckPending?: number;
+  /** copies of the consumer's state; @default 1 (3 on a cluster, as the stream) */
+  replicas?: number;
 }
 
 export const DEFAULT_DURABLE = 'vigil-hub';
@@ -34,6 +36,7 @@ export function hubConsumerConfig(o: HubConsumerOptions): Partial<ConsumerConfig
     backoff: backoff.map((ms) => nanos(ms)),
     max_deliver: maxDeliver,
     max_ack_pending: o.maxAckPending ?? 2000,
+    num_replicas: o.replicas ?? 1,
     description: 'Vigil hub ingest: alarms to the store (explicit ack, idempotent)',
   };
 }
@@ -53,18 +56,19 @@ export async function ensureHubConsumer(jsm: JetStreamManager, o: HubConsumerOpt
         if (!/already (in use|exists)/i.test(errorMessage(addErr))) throw addErr;
       }
     }
-    return await updateAckWait(jsm, durable, o.ackWaitMs, cfg.max_deliver!, cfg.max_ack_pending!);
+    return await updateAckWait(jsm, durable, o.ackWaitMs, cfg.max_deliver!, cfg.max_ack_pending!, cfg.num_replicas);
   } catch (err) {
     throw new TransportError('CONSUMER', `cannot create or update consumer ${durable} on ${ALARM_STREAM}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
-export async function updateAckWait(jsm: JetStreamManager, durable: string, ackWaitMs: number, maxDeliver: number, maxAckPending: number): Promise<ConsumerInfo> {
+export async function updateAckWait(jsm: JetStreamManager, durable: string, ackWaitMs: number, maxDeliver: number, maxAckPending: number, replicas?: number): Promise<ConsumerInfo> {
   const backoff = backoffSchedule(ackWaitMs);
   return jsm.consumers.update(ALARM_STREAM, durable, {
     ack_wait: nanos(ackWaitMs),
     backoff: backoff.map((ms) => nanos(ms)),
     max_deliver: Math.max(maxDeliver, backoff.length + 1),
     max_ack_pending: maxAckPending,
+    ...(replicas ? { num_replicas: replicas } : {}),
   });
 }

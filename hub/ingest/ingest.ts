@@ -8,6 +8,7 @@ import type { Logger } from '../../common/log.ts';
 import { ALARM_STREAM, alarmSubject } from '../../common/subjects.ts';
 import { ensureAlarmStream, type AlarmStreamOptions } from '../../common/transport/alarm-stream.ts';
 import { sleep } from '../../common/transport/backoff.ts';
+import { retryJetStreamSetup } from '../../common/transport/jetstream-setup.ts';
 import type { HubEvents } from '../events.ts';
 import { storeAndCorrelate, type BatchResult, type IncomingAlarm } from '../incidents/correlator.ts';
 import type { AlarmPolicies } from '../alarms/alarm-policy.ts';
@@ -51,6 +52,8 @@ export interface IngestOptions {
   tuneEveryMs?: number;
   /** create or update the alarm stream (needs stream-admin rights); @default true */
   ensureStream?: boolean | AlarmStreamOptions;
+  /** copies of the alarm stream and the consumer (hub.yaml cluster.replicas); @default 1 */
+  replicas?: number;
   metrics?: IngestMetrics;
 }
 
@@ -86,6 +89,8 @@ const PROBE_MS = 1000;
 const PROBE_BYTES = 256 * 1024;
 const MAX_PROBE_BYTES = 16 * 1024 * 1024;
 /** handling errors remembered per stream sequence, for the reason of a max-deliveries dead letter */
+/** how long one pull request waits on the server; the consumer leader's loss is noticed after about this long */
+const PULL_EXPIRES_MS = 2000;
 const MAX_LAST_ERRORS = 10_000;
 
 /**
@@ -133,9 +138,13 @@ export function createIngest(options: IngestOptions): Ingest {
   const signal = () => { const w = wake; wake = null; w?.(); };
 
   async function startPump(): Promise<void> {
-    const js = jetstream(o.nc);
+    // The pull re-checks its consumer (an info call) after missed heartbeats; while a new consumer leader is
+    // being elected that call gets no answer, so a short API timeout retries it sooner than the default 5 s.
+    const js = jetstream(o.nc, { timeout: PULL_EXPIRES_MS });
     const consumer = await js.consumers.get(ALARM_STREAM, durable);
-    const m = await consumer.consume({ max_messages: prefetch, expires: 5000 });
+    // A pull lives on the consumer's leader. When that node dies the pull dies with it, and the client
+    // only notices after two missed idle heartbeats (expires / 2 each): short pulls make that ~2 s, not 5.
+    const m = await consumer.consume({ max_messages: prefetch, expires: PULL_EXPIRES_MS });
     // stop() may have run while this was starting (store back, or a re-pull, at shutdown): its stopPump saw no pull to end.
     if (stopping) { m.stop(); return; }
     messages = m;
@@ -158,7 +167,7 @@ export function createIngest(options: IngestOptions): Ingest {
       await sleep(delay, abort.signal);
       if (stopping) return;
       try {
-        if (jsm) await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2 });
+        if (jsm) await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2, replicas: o.replicas ?? 1 });
         await startPump();
         return;
       } catch (err) {
@@ -341,7 +350,7 @@ export function createIngest(options: IngestOptions): Ingest {
     stats.handlingP99Ms = p99;
     const next = recommendedAckWaitMs(p99, policy);
     if (jsm && Math.abs(next - stats.ackWaitMs) / stats.ackWaitMs > 0.2) {
-      await updateAckWait(jsm, durable, next, maxDeliver, prefetch * 2);
+      await updateAckWait(jsm, durable, next, maxDeliver, prefetch * 2, o.replicas ?? 1);
       log.info('ack_wait updated from measured handling time', { p99Ms: p99, ackWaitMs: next, previousMs: stats.ackWaitMs });
       stats.ackWaitMs = next;
       o.metrics?.ackWait(next);
@@ -353,8 +362,9 @@ export function createIngest(options: IngestOptions): Ingest {
     async start() {
       if (stats.running) return;
       jsm = await jetstreamManager(o.nc);
-      if (o.ensureStream !== false) await ensureAlarmStream(jsm, typeof o.ensureStream === 'object' ? o.ensureStream : {});
-      const info = await ensureHubConsumer(jsm, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2 });
+      const m = jsm;
+      if (o.ensureStream !== false) await retryJetStreamSetup('alarm stream', () => ensureAlarmStream(m, { replicas: o.replicas ?? 1, ...(typeof o.ensureStream === 'object' ? o.ensureStream : {}) }), { logger: log });
+      const info = await retryJetStreamSetup('ingest consumer', () => ensureHubConsumer(m, { durable, ackWaitMs: stats.ackWaitMs, maxDeliver, maxAckPending: prefetch * 2, replicas: o.replicas ?? 1 }), { logger: log });
       stats.ackWaitMs = Math.round((info.config.ack_wait ?? 0) / 1e6) || stats.ackWaitMs;
       o.metrics?.ackWait(stats.ackWaitMs);
       stopping = false;
@@ -371,7 +381,7 @@ export function createIngest(options: IngestOptions): Ingest {
           try { publishDeadLetters(o.nc, [d]); } catch (err) { log.warn('cannot publish dead letters', { err: errorMessage(err) }); }
         },
       });
-      await startPump();
+      await retryJetStreamSetup('alarm pull', () => startPump(), { logger: log });
       worker = work().catch((err) => log.error('ingest worker stopped', { err: errorMessage(err) }));
       tuneTimer = o.clock.setInterval(() => { tuneAckWait().catch((err) => log.warn('cannot update ack_wait', { err: errorMessage(err) })); }, o.tuneEveryMs ?? 30_000);
       log.info('ingest started', { durable, maxBatch, ackWaitMs: stats.ackWaitMs });

@@ -60,7 +60,23 @@ export interface AuditExportTable {
   sha256: string;
 }
 
+/** hub/store/due-timers.ts: deadlines any replica may fire, once */
+export interface DueTimerTable {
+  /** `<kind>:<ref>`: one timer per thing and deadline kind */
+  id: string;
+  kind: string;
+  ref: string;
+  due_at_ms: number;
+  /** the replica holding the claim, until lease_until_ms */
+  owner: string | null;
+  lease_until_ms: number | null;
+  attempts: number;
+  fired_at_ms: number | null;
+  fired_by: string | null;
+}
+
 export interface SecurityTables {
+  due_timers: DueTimerTable;
   store_probe: StoreProbeTable;
   login_limits: LoginLimitTable;
   sessions: SessionTable;

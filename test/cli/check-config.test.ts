@@ -54,6 +54,15 @@ describe('vigil check-config', () => {
     expect(r.stdout).toContain('(dispatch): ackTimeoutS');
   });
 
+  it('refuses more stream replicas than NATS nodes, naming cluster.replicas', () => {
+    const f = write('hub-replicas.yaml', 'nats: {servers: [nats://127.0.0.1:4222]}\nusers: [{name: a, role: admin, passwordHash: x}]\njwt: {secret: x}\ncluster: {nodes: 1, replicas: 3}\n');
+    const r = vigil('--schema-only', f);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/cluster\.replicas: 3 replicas need at least 3 NATS nodes/);
+    const ok = write('hub-replicas-ok.yaml', 'nats: {servers: [nats://127.0.0.1:4222]}\nusers: [{name: a, role: admin, passwordHash: x}]\njwt: {secret: x}\ncluster: {nodes: 3, replicas: 3}\n');
+    expect(vigil('--schema-only', ok).stdout).not.toContain('cluster.replicas');
+  });
+
   it('resolves hub secrets unless --schema-only, and reports a missing one by path', () => {
     const r = vigil('deploy/hub/hub.yaml');
     expect(r.status).toBe(1);

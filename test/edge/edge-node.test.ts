@@ -12,7 +12,7 @@ import { NatsServer } from '../../common/proc/nats-server.ts';
 import { freePort } from '../../common/proc/free-port.ts';
 import { Outbox } from '../../edge/sink/outbox.ts';
 import { ALARM_STREAM } from '../../common/subjects.ts';
-import { ensureAlarmStream, ensureSnapshotBucket } from '../../common/transport/alarm-stream.ts';
+import { ensureAlarmStream, ensureSnapshotBucket, snapshotBucketFor } from '../../common/transport/alarm-stream.ts';
 import { startEdgeNode } from '../../edge/edge-node.ts';
 import { parseHealth } from '../../edge/sink/heartbeat.ts';
 import { startSimCamera } from '../../fixtures/sim-camera/sim-camera.ts';
@@ -44,7 +44,7 @@ describe('edge node', () => {
     const camera = await startSimCamera({ video: VTEST, loop: true, user: 'admin', password: 'cam-secret', events: [{ atMs: 3_000, topic: 'input', input: 'DIN1', state: true }] });
     const nc = await connect({ servers: nats.url });
     await ensureAlarmStream(await jetstreamManager(nc), { duplicateWindowMs: 120_000 });
-    await ensureSnapshotBucket(nc);
+    await ensureSnapshotBucket(nc, { bucket: snapshotBucketFor('test') });
     process.env.VIGIL_TEST_CAM_PW = 'cam-secret';
     process.env.VIGIL_TEST_SENSOR_TOKEN = 'sensor-token-1';
     const siteFile = path.join(dir, 'site.yaml');

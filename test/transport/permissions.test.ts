@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer } from '../../common/proc/nats-server.ts';
 import { connectNats } from '../../common/transport/nats-connect.ts';
-import { ensureAlarmStream, ensureSnapshotBucket, ALARM_HOLD_MS, SNAPSHOT_BUCKET } from '../../common/transport/alarm-stream.ts';
+import { ensureAlarmStream, ensureSnapshotBucket, ALARM_HOLD_MS, snapshotBucketFor } from '../../common/transport/alarm-stream.ts';
 import { createNkeyUser, edgeInboxPrefix, renderAuthorization } from '../../common/transport/nats-auth.ts';
 import { ALARM_STREAM, healthSubject } from '../../common/subjects.ts';
 import { decodeAlarm } from '../../common/alarm.ts';
@@ -27,6 +27,8 @@ async function denied(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected the operation to be denied');
 }
 
+const SNAPSHOT_BUCKET = snapshotBucketFor('s1');
+
 describe('edge NATS permissions (deny by default)', () => {
   let server: NatsServer;
   let hub: NatsConnection;
@@ -43,7 +45,8 @@ describe('edge NATS permissions (deny by default)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-perm-'));
     hub = await connectNats({ servers: [server.url], auth: { type: 'userpass', user: 'hub', pass: 'hub-pw' }, retryFirstConnect: false });
     await ensureAlarmStream(await jetstreamManager(hub));
-    await ensureSnapshotBucket(hub);
+    await ensureSnapshotBucket(hub, { bucket: SNAPSHOT_BUCKET });
+    await ensureSnapshotBucket(hub, { bucket: snapshotBucketFor('s2') });
     edge = await connectNats({ servers: [server.url], auth: { type: 'nkey', seed: nk.seed }, inboxPrefix: edgeInboxPrefix('s1', 'e1'), retryFirstConnect: false });
   });
   afterAll(async () => {
@@ -106,6 +109,13 @@ describe('edge NATS permissions (deny by default)', () => {
     // snapshots are write-only for an edge: no reading other sites' pictures
     expect((await denied(jsm.streams.getMessage(`OBJ_${SNAPSHOT_BUCKET}`, { seq: 1 }))).message).toMatch(/permission|timeout/i);
     expect((await denied(new Objm(edge).open(SNAPSHOT_BUCKET))).message).toMatch(/permission|timeout/i);
+    // another site's bucket is not writable at all, and its own refuses a rollup (which would wipe it)
+    const js = jetstream(edge, { timeout: 2_000 });
+    expect((await denied(js.publish(`$O.${snapshotBucketFor('s2')}.C.x`, 'x'))).message).toMatch(/permission|timeout/i);
+    const rollup = headers();
+    rollup.set('Nats-Rollup', 'all');
+    expect((await denied(js.publish(`$O.${SNAPSHOT_BUCKET}.M.eA`, '{}', { headers: rollup }))).message).toMatch(/rollup/i);
+    expect((await new Objm(hub).open(SNAPSHOT_BUCKET).then((os) => os.status())).size).toBeGreaterThan(0);
     const errors: string[] = [];
     const watch = (async () => { for await (const s of edge.status()) if (s.type === 'error') { errors.push(s.error.message); return; } })();
     edge.publish(healthSubject('s2', 'e2'), '{}');

@@ -13,7 +13,9 @@ export function registerMetaRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.get('/health', health);
   app.get('/api/health', health);
 
-  app.get('/metrics', can('metrics.read'), async (c) => {
+  const mayReadMetrics = can('metrics.read');
+  // The scrape token (checked by the login gate in app.ts) stands in for an engineer's login here only.
+  app.get('/metrics', async (c, next) => (c.get('scraper') ? next() : mayReadMetrics(c, next)), async (c) => {
     if (!deps.metrics) throw new HTTPException(404, { message: 'metrics are not enabled' });
     const { contentType, body } = await deps.metrics();
     return c.body(body, 200, { 'content-type': contentType });

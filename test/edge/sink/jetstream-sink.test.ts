@@ -8,7 +8,7 @@ import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsServer } from '../../../common/proc/nats-server.ts';
 import { connectNats } from '../../../common/transport/nats-connect.ts';
-import { ensureAlarmStream, ensureSnapshotBucket, SNAPSHOT_BUCKET } from '../../../common/transport/alarm-stream.ts';
+import { ensureAlarmStream, ensureSnapshotBucket, snapshotBucketFor } from '../../../common/transport/alarm-stream.ts';
 import { MAX_ALARM_BYTES } from '../../../common/alarm.ts';
 import { TransportError, ValidationError } from '../../../common/errors.ts';
 import { OutboxFullError, openOutbox } from '../../../edge/sink/outbox.ts';
@@ -39,6 +39,8 @@ async function contrast(jpeg: Buffer, box: [number, number, number, number]): Pr
   return sum / n;
 }
 
+const SNAPSHOT_BUCKET = snapshotBucketFor('s1');
+
 describe('createJetStreamSink', () => {
   let server: NatsServer;
   let nc: NatsConnection;
@@ -48,7 +50,7 @@ describe('createJetStreamSink', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-sink-'));
     nc = await connectNats({ servers: [server.url], auth: { type: 'userpass', user: 'edge', pass: 'right-pw' }, retryFirstConnect: false });
     await ensureAlarmStream(await jetstreamManager(nc));
-    await ensureSnapshotBucket(nc);
+    await ensureSnapshotBucket(nc, { bucket: SNAPSHOT_BUCKET });
   });
   afterAll(async () => {
     await nc?.close();

@@ -36,7 +36,7 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function apiHarness(options: { logins?: Partial<LoginPolicy>; db?: TestDb } = {}): Promise<ApiHarness> {
+export async function apiHarness(options: { logins?: Partial<LoginPolicy>; db?: TestDb; metricsToken?: string } = {}): Promise<ApiHarness> {
   const t = options.db ?? await openTestDb('sqlite');
   const clock = new FakeClock(Date.now());
   const events = createHubEvents({ now: () => clock.now() });
@@ -44,7 +44,7 @@ export async function apiHarness(options: { logins?: Partial<LoginPolicy>; db?: 
   const users = createUserDirectory(USERS.map((u) => ({ ...u, passwordHash: hash })), []);
   const deps: HubDeps = withSessionParts({
     db: t.db, dialect: 'sqlite', events, clock, logger: silentLogger,
-    config: { corsOrigins: [ORIGIN], jwtSecret: SECRET, tokenTtlS: 3600, bodyLimitBytes: 4096, ...(options.logins ? { logins: options.logins } : {}) },
+    config: { corsOrigins: [ORIGIN], jwtSecret: SECRET, tokenTtlS: 3600, bodyLimitBytes: 4096, ...(options.logins ? { logins: options.logins } : {}), ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}) },
     sites: [],
     auth: users,
     incidents: createIncidentService({ db: t.db, dialect: 'sqlite', clock, events }),

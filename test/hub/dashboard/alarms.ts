@@ -1,8 +1,9 @@
 import sharp from 'sharp';
-import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { newAlarmId, parseAlarm, type Alarm } from '../../../common/alarm.ts';
 import { SNAPSHOT_BUCKET, snapshotObjectName } from '../../../common/transport/alarm-stream.ts';
+import { putSnapshotObject } from '../../../edge/sink/snapshot-upload.ts';
+import { jetstream } from '@nats-io/jetstream';
 
 /** A small evidence JPEG (a grey frame with a red box), stored as an edge would store it. */
 export async function putSnapshot(nc: NatsConnection, site: string, camera: string, id: string): Promise<{ bucket: string; name: string; width: number; height: number; blurred: boolean }> {
@@ -10,8 +11,8 @@ export async function putSnapshot(nc: NatsConnection, site: string, camera: stri
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#6b7b88"/><rect x="120" y="60" width="70" height="60" fill="none" stroke="#e53935" stroke-width="4"/><text x="10" y="170" font-size="14" fill="#fff">${camera}</text></svg>`;
   const jpeg = await sharp(Buffer.from(svg)).jpeg({ quality: 70 }).toBuffer();
   const name = snapshotObjectName(site, camera, id);
-  const os = await new Objm(nc).open(SNAPSHOT_BUCKET);
-  await os.putBlob({ name }, new Uint8Array(jpeg));
+  // as an edge writes it: the bucket refuses the rollup nats.js's put() sends
+  await putSnapshotObject(jetstream(nc), nc, SNAPSHOT_BUCKET, name, new Uint8Array(jpeg), { timeoutMs: 5_000 });
   return { bucket: SNAPSHOT_BUCKET, name, width, height, blurred: false };
 }
 

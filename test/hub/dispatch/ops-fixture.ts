@@ -156,10 +156,10 @@ export const USERS = {
 } as const satisfies Record<string, ApiUser>;
 
 /** The unit and dispatch services as hub-ops builds them, for tests that drive dispatch alone. */
-export function dispatchServices(o: { db: Kysely<Database>; clock: Clock; events: HubEvents; sites: SiteConfig[]; publisher: OpsPublisher; incidents?: IncidentPort; policy?: DispatchPolicyInput }) {
+export function dispatchServices(o: { db: Kysely<Database>; dialect?: "sqlite" | "postgres"; clock: Clock; events: HubEvents; sites: SiteConfig[]; publisher: OpsPublisher; incidents?: IncidentPort; policy?: DispatchPolicyInput }) {
   const policy = createDispatchPolicy(o.policy ?? {});
   const units = createUnitService({ db: o.db, clock: o.clock, events: o.events, sites: o.sites, speedOf: (id, site) => policy.speedOf(id, site) });
-  const dispatch = createDispatchService({ db: o.db, clock: o.clock, events: o.events, sites: o.sites, policy, units, publisher: o.publisher, ...(o.incidents ? { incidents: o.incidents } : {}) });
+  const dispatch = createDispatchService({ db: o.db, ...(o.dialect ? { dialect: o.dialect } : {}), clock: o.clock, events: o.events, sites: o.sites, policy, units, publisher: o.publisher, ...(o.incidents ? { incidents: o.incidents } : {}) });
   return { units, dispatch };
 }
 
