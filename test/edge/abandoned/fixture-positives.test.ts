@@ -17,6 +17,16 @@ describe('abandoned objects on composed footage', () => {
     }, 300_000);
   }
 
+  // A real pedestrian carries the suitcase in and sets it down at 9.5 s (the
+  // owned path, at the dwell). Known failure: missed. The walkway is busy;
+  // people's boxes cover the suitcase in 43 of the 162 recorded frames after
+  // set-down, a pair walking across it at 28-33 s.
+  it.fails('finds the suitcase a pedestrian carried in and set down (abandoned-carried-walkway)', async () => {
+    const o = await runClip('abandoned-carried-walkway');
+    expect(o).toMatchObject({ truePositives: 1, falsePositives: 0, falseNegatives: 0 });
+    expect(o.frames).toBe(o.expectedFrames);
+  }, 300_000);
+
   it('clears the alarm when the box is taken away', async () => {
     const [clip] = await evalClips(['abandoned-box-road-removed']);
     const cleared = (await clipAlarms(clip!)).filter((a) => a.kind === 'object.abandoned' && a.state === 'cleared');
