@@ -1,4 +1,5 @@
 import { COCO } from '../../models/coco-labels.ts';
+import { PERSON_MIN_SCORE } from './crowd-analyzer.ts';
 import { MAX_DETECT_WIDTH } from '../decode/ffmpeg-decoder.ts';
 import { readStill, type StillPixels } from '../density/still-image.ts';
 import type { Detection, DetectionResult, Detector, Frame } from '../types.ts';
@@ -13,7 +14,7 @@ import { createCrowdZone, wholeFrameZone } from './zones.ts';
  * 0.10–0.41, the rock reaching 0.41 once. 0.4 keeps every unoccluded
  * pedestrian and drops all but that one rock; 0.45 lost two real walkers.
  */
-export const DEFAULT_PERSON_SCORE = 0.4;
+export const DEFAULT_PERSON_SCORE = PERSON_MIN_SCORE;
 
 export interface StillCount {
   estimate: ZoneEstimate;

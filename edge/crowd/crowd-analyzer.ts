@@ -10,6 +10,9 @@ import { fruinLevel } from './fruin.ts';
 import { createTimeWindow, etaToNextThreshold, type TimeWindow } from './window.ts';
 import { createCrowdZone, type CrowdZone } from './zones.ts';
 
+/** Person boxes at or above this score count, on stills and on video alike (count and replay must agree). */
+export const PERSON_MIN_SCORE = 0.3;
+
 /** Per-zone measures after smoothing, as the analyzer last computed them. */
 export interface ZoneMeasures {
   zone: string;
@@ -96,7 +99,7 @@ export function createCrowdAnalyzer(options: CrowdAnalyzerOptions): CrowdAnalyze
   });
   const heatmap = options.heatmap ?? true;
   const density = options.density ?? true;
-  const minScore = options.minPersonScore ?? 0.3;
+  const minScore = options.minPersonScore ?? PERSON_MIN_SCORE;
   const newId = options.newId ?? (() => newAlarmId());
   const trendWindowS = options.trendWindowS ?? 60;
 

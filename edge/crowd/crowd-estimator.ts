@@ -14,21 +14,30 @@ import type { CrowdZone } from './zones.ts';
  *  - density: the learned density head's persons-per-cell map integrated over
  *    the zone. It keeps rising with the crowd, but is noisier for a handful of
  *    people.
- * The weight of density rises smoothly with the crowd (`handover`), so the
- * estimate never jumps where one method takes over from the other; and it is
- * never below the number of people actually detected, since a detected person
- * is evidence the regression cannot overrule.
+ * The weight of density rises smoothly (`handover`) with the crowd the
+ * detector did not see: the map's *concentrated* mass in the zone (cells
+ * whose 3×3 mean holds at least `concentrated` persons) beyond the persons
+ * detected there. A real crowd concentrates mass; on a sparse scene of large,
+ * well-separated people the head (trained on crowds of small distant heads)
+ * spreads thin mass over bodies and person-sized objects, which must not
+ * outvote a detector that sees everyone. The estimate never jumps where one
+ * method takes over, and it is never below the number of people actually
+ * detected, since a detected person is evidence the regression cannot
+ * overrule.
  */
 export type CountMethod = 'detections' | 'density' | 'fused';
 
 export interface CrowdEstimatorOptions {
   zones: readonly CrowdZone[];
   /**
-   * Persons in a zone (by the larger of the two measurements) from which
-   * density starts to count, and from which it counts alone.
-   * @default { from: 4, to: 16 }
+   * Undetected persons (the map's concentrated mass in the zone minus the
+   * persons detected) from which density starts to count, and from which it
+   * counts alone.
+   * @default { from: 2, to: 12 }
    */
   handover?: { from: number; to: number };
+  /** persons per cell (3×3 mean, 64×64 grid) from which the map's mass counts as a crowd. @default 0.025 */
+  concentrated?: number;
   /** how far the density map's counts are trusted: 1 − its mean relative error on held-out data. @default 0.75 */
   densityConfidence?: number;
   /** the detector's cap on boxes per frame. @default 100 */
@@ -91,9 +100,27 @@ export function saturationReasons(persons: readonly BBox[], maxDetections: numbe
   return reasons;
 }
 
+/** The map where its 3×3 mean reaches `threshold` persons per cell, zero elsewhere: the mass a crowd puts down. */
+export function concentratedMass(map: DensityMap, threshold: number): DensityMap {
+  const { width: W, height: H, data } = map;
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      let s = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const yy = y + dy, xx = x + dx;
+        if (yy >= 0 && yy < H && xx >= 0 && xx < W) s += data[yy * W + xx]!;
+      }
+      if (s / 9 >= threshold) out[y * W + x] = data[y * W + x]!;
+    }
+  }
+  return { width: W, height: H, data: out };
+}
+
 export function createCrowdEstimator(options: CrowdEstimatorOptions): CrowdEstimator {
   const zones = [...options.zones];
-  const handover = options.handover ?? { from: 4, to: 16 };
+  const handover = options.handover ?? { from: 2, to: 12 };
+  const concentratedAt = options.concentrated ?? 0.025;
   const densityConfidence = options.densityConfidence ?? 0.75;
   const maxDetections = options.maxDetections ?? 100;
   const weights = new Map<string, Float32Array>();
@@ -118,6 +145,7 @@ export function createCrowdEstimator(options: CrowdEstimatorOptions): CrowdEstim
     estimate(input) {
       const sx = input.sourceW / input.frameW, sy = input.sourceH / input.frameH;
       const reasons = saturationReasons(input.persons, maxDetections);
+      const crowdMass = input.density ? concentratedMass(input.density, concentratedAt) : null;
       if (!reasons.length && input.persons.length >= 2) {
         const h = median(input.persons.map((b) => b[3] - b[1])) / input.frameH;
         personHeightFrac = personHeightFrac === null ? h : personHeightFrac * 0.95 + h * 0.05;
@@ -129,8 +157,9 @@ export function createCrowdEstimator(options: CrowdEstimatorOptions): CrowdEstim
           const saturated = reasons.length > 0;
           return { zone: zone.id, count: detected, method: 'detections', confidence: saturated ? 0.4 : 0.9, boxes, detected, density: null, densityWeight: 0, saturated };
         }
-        const density = Math.max(0, weightedSum(input.density, zoneWeights(zone, input.density, input)));
-        const alpha = smoothstep(Math.max(detected, density), handover.from, handover.to);
+        const zw = zoneWeights(zone, input.density, input);
+        const density = Math.max(0, weightedSum(input.density, zw));
+        const alpha = smoothstep(weightedSum(crowdMass!, zw) - detected, handover.from, handover.to);
         const blended = (1 - alpha) * detected + alpha * density;
         const count = Math.max(detected, blended);
         const method: CountMethod = alpha <= 0.02 || count === detected ? 'detections' : alpha >= 0.98 ? 'density' : 'fused';

@@ -129,8 +129,9 @@ describe('crowd analyzer', () => {
   it('counts from the density map in a crowd, with the method and its weight', () => {
     const bare = cameraSchema.parse({ id: 'cam3', source: { file: 'x' } });
     const a = createCrowdAnalyzer({ camera: bare, fallbackZones: [zoneCfg({ id: 'frame', polygon: [[0, 0], [400, 0], [400, 300], [0, 300]], areaM2: 100 })] });
-    // 60 persons spread evenly over the frame; the detector finds 12 of them.
-    const data = new Float32Array(64 * 64).fill(60 / (64 * 64));
+    // 60 persons standing together in the middle of the frame; the detector finds 12 of them.
+    const data = new Float32Array(64 * 64);
+    for (let y = 16; y < 48; y++) for (let x = 16; x < 48; x++) data[y * 64 + x] = 60 / (32 * 32);
     const r = { ...result(0, 0, people(12)), density: { width: 64, height: 64, data } };
     a.process(r);
     expect(a.latest()[0]).toMatchObject({ method: 'density', detected: 12, densityWeight: 1 });
