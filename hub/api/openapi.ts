@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ROLE_MATRIX } from './roles.ts';
 import { errorBody } from './response-schemas.ts';
-import type { ResponseSpec, RouteSpec } from './route-spec.ts';
+import { responsesOf, type ResponseSpec, type RouteSpec } from './route-spec.ts';
 
 /**
  * The OpenAPI document served at /api/openapi.json, built only from the route
@@ -37,10 +37,7 @@ function accessText(spec: RouteSpec): string {
 
 export function operationOf(spec: RouteSpec): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
-  const errors: Record<number, ResponseSpec> = {};
-  if (spec.access !== 'public') Object.assign(errors, { 401: errorBody, 403: errorBody });
-  if (spec.query || spec.body || spec.params) errors[400] = errorBody;
-  for (const [status, r] of Object.entries({ ...errors, ...spec.responses })) responses[status] = responseOf(Number(status), r);
+  for (const [status, r] of Object.entries(responsesOf(spec))) responses[status] = responseOf(Number(status), r);
   const body = spec.body
     ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: requestSchema(spec.body) } } } }
     : spec.rawBody ? { requestBody: { required: true, description: spec.rawBody.description, content: { [spec.rawBody.mediaType]: { schema: { type: 'string', format: 'binary' } } } } } : {};

@@ -1,6 +1,7 @@
 import type { Handler, Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { can, type HubEnv, type Permission } from './auth.ts';
+import { errorBody } from './response-schemas.ts';
 
 /**
  * Who may call a route: no login (`public`), any login (`login`), or a
@@ -60,4 +61,18 @@ export function route<P extends string>(app: Hono<HubEnv>, spec: RouteSpec & { p
   list.push(spec);
   specs.set(app, list);
   app.on(spec.method.toUpperCase(), spec.path, ...([...gate(spec.access), ...handlers] as [Handler<HubEnv>]));
+}
+
+/**
+ * Every response a route may give: those its spec declares, plus the errors
+ * its access and request parts imply (401 and 403 behind a login, 400 when
+ * there is a request part to get wrong, 413 for a body over the limit).
+ */
+export function responsesOf(spec: RouteSpec): Record<number, ResponseSpec> {
+  const implied: Record<number, ResponseSpec> = {};
+  if (spec.access !== 'public') Object.assign(implied, { 401: errorBody, 403: errorBody });
+  if (spec.query || spec.body || spec.params || spec.rawBody) implied[400] = errorBody;
+  // app.ts limits every body (hub.yaml api.bodyLimitBytes; uploads set their own limit).
+  if (spec.body || spec.rawBody) implied[413] = errorBody;
+  return { ...implied, ...spec.responses };
 }
