@@ -79,7 +79,7 @@ export const suppression = z.object({
   kind: z.string().nullable(), reason: z.string(), createdBy: z.string(), createdAt: time, until: maybeTime, endedAt: maybeTime, endedBy: z.string().nullable(),
 });
 
-export const reportDeadline = z.object({ kind: z.string(), dueAt: maybeTime, submittedAt: maybeTime }).loose();
+export const reportDeadline = z.object({ kind: z.string(), dueAt: maybeTime, submittedAt: maybeTime, submittedBy: z.string().nullable(), overdue: z.boolean(), late: z.boolean().describe('submitted, but after the deadline') });
 
 /** A string path parameter per name. */
 export const idParams = z.object({ id: z.string().min(1) });

@@ -75,7 +75,7 @@ export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** The ISA-18.2 figures: alarms presented per 10 minutes (per operator position), peaks and flood periods, acknowledgements per user. */
-  route(app, { method: 'get', path: '/api/alarm-rates', access: { permission: 'alarms.rates' }, query: ratesQuery, summary: 'Alarms presented per 10 minutes (per operator position), peak and flood periods against the ISA-18.2 targets, and acknowledgements per user.', responses: { 200: z.object({ rates: z.object({ from: z.string(), to: z.string() }).loose() }) } }, async (c) => {
+  route(app, { method: 'get', path: '/api/alarm-rates', access: { permission: 'alarms.rates' }, query: ratesQuery, summary: 'Alarms presented per 10 minutes (per operator position), peak and flood periods against the ISA-18.2 targets, and acknowledgements per user.', responses: { 200: z.object({ rates: ratesBody }) } }, async (c) => {
     const q = queryParams(c, ratesQuery);
     const to = deps.clock.now();
     const report = await alarmRates(db, opsOf(deps).policies, { from: to - q.hours * 3_600_000, to, sites: siteScope(c.get('user'), q.site) });
@@ -116,6 +116,15 @@ const siteQuery = z.object({ site: z.string().max(64).optional() }).strict();
 const ratesQuery = z.object({ site: z.string().max(64).optional(), hours: z.coerce.number().positive().max(24 * 31).default(24) }).strict();
 const deadLetterQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
 const emptyBody = z.object({}).strict();
+const ratesBody = z.object({
+  site: z.string().nullable(), from: z.string().nullable(), to: z.string().nullable(),
+  targets: z.object({ perOperatorPer10Min: z.number(), maxManageablePer10Min: z.number(), floodPer10Min: z.number(), floodPeriodsPctMax: z.number() }),
+  operatorPositions: z.number(), presented: z.number(), feedOnly: z.number(),
+  suppressed: z.object({ flood: z.number(), shelved: z.number(), out_of_service: z.number() }),
+  periods: z.number(), avgPer10Min: z.number(), avgPerOperatorPer10Min: z.number(), peakPer10Min: z.number(), floodPeriodsPct: z.number(),
+  verdict: z.enum(['ok', 'over', 'unmanageable', 'flood']),
+  operators: z.array(z.object({ name: z.string(), acknowledged: z.number(), perTenMin: z.number() })),
+});
 const floodsBody = z.object({ floods: z.array(z.object({ site: z.string(), source: z.string(), kind: z.string(), windowStart: z.string().nullable(), lastAt: z.string().nullable(), count: z.number(), suppressed: z.number(), maxAlarms: z.number().nullable() })) });
 const alarmAckBody = okBody.extend({ alarmId: z.string(), incidentId: z.string().nullable(), changed: z.boolean() }).loose();
 const deadLettersBody = z.object({ deadLetters: z.array(z.object({ id: z.union([z.number(), z.string()]), at: z.string().nullable(), subject: z.string(), streamSeq: z.union([z.number(), z.string()]).nullable(), msgId: z.string().nullable(), reason: z.string(), payload: z.string().nullable() })) });

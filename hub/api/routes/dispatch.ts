@@ -84,7 +84,7 @@ export function registerDispatchRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ dispatch: dispatchView(d, user) });
   });
 
-  route(app, { method: 'get', path: '/api/overdue', access: { permission: 'overdue.read' }, query: siteQuery, summary: 'What is overdue now: unacknowledged dispatches and incidents, missed plan clocks.', responses: { 200: z.object({ overdue: z.array(z.object({ dueAt: z.string().nullable(), warnedAt: z.string().nullable() }).loose()) }) } }, async (c) => {
+  route(app, { method: 'get', path: '/api/overdue', access: { permission: 'overdue.read' }, query: siteQuery, summary: 'What is overdue now: unacknowledged dispatches and incidents, missed plan clocks.', responses: { 200: overdueBody } }, async (c) => {
     const q = queryParams(c, siteQuery);
     const policies = deps.ops?.policies;
     const items = visibleItems(c.get('user'), await listOverdue(deps.db, deps.clock.now(), q.site, policies ? (site) => policies.forSite(site).unacknowledgedMs : undefined));
@@ -96,6 +96,13 @@ const siteQuery = z.object({ site: z.string().max(64).optional() }).strict();
 const candidatesQuery = z.object({ incident: z.string().min(1).max(64) }).strict();
 const releaseBody = z.object({ note: z.string().max(500).optional() }).strict();
 const dispatchesBody = z.object({ dispatches: z.array(dispatch) });
+const overdueBody = z.object({
+  overdue: z.array(z.object({
+    key: z.string(), kind: z.enum(['report.first', 'report.written', 'dispatch.unacknowledged', 'dispatch.on_scene_overdue', 'incident.unacknowledged']),
+    site: z.string(), incidentId: z.string(), unit: z.string().nullable(), dispatchId: z.string().nullable(), dueAt: z.string().nullable(),
+    overdueMs: z.number(), message: z.string(), warnedAt: z.string().nullable(),
+  })),
+});
 const candidatesBody = z.object({
   location: z.unknown().describe('where the incident is, on the site plan'),
   candidates: z.array(z.object({ unit: z.string(), name: z.string(), distance: z.number(), etaS: z.number() })),

@@ -31,12 +31,12 @@ export function registerDrillRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ drills: (await opsOf(deps).drills.history({ ...(site ? { site } : {}), ...(q.unit ? { unitId: q.unit } : {}), ...(q.month ? { month: q.month } : {}) })).map(drillView) });
   });
 
-  route(app, { method: 'get', path: '/api/drills/report/units', access: command, query: siteQuery, summary: 'Per unit: when last drilled and when the next is due.', responses: { 200: z.object({ units: z.array(z.object({ lastDrilledAt: z.string().nullable(), nextDueBy: z.string().nullable() }).loose()) }) } }, async (c) => {
+  route(app, { method: 'get', path: '/api/drills/report/units', access: command, query: siteQuery, summary: 'Per unit: when last drilled and when the next is due.', responses: { 200: z.object({ units: z.array(z.object({ unit: z.string(), drills: z.number(), completed: z.number(), failed: z.number(), lastDrilledAt: z.string().nullable(), nextDueBy: z.string().nullable().describe('last drill + 6 months'), medianAckS: z.number().nullable(), medianOnSceneS: z.number().nullable() })) }) } }, async (c) => {
     const q = queryParams(c, siteQuery);
     return c.json({ units: (await opsOf(deps).drills.reportByUnit(oneSite(c.get('user'), q.site))).map((u) => ({ ...u, lastDrilledAt: iso(u.lastDrilledAt), nextDueBy: iso(u.nextDueBy) })) });
   });
 
-  route(app, { method: 'get', path: '/api/drills/report/months', access: command, query: siteQuery, summary: 'Drill figures per month.', responses: { 200: z.object({ months: z.array(z.object({ month: z.string() }).loose()) }) } }, async (c) => {
+  route(app, { method: 'get', path: '/api/drills/report/months', access: command, query: siteQuery, summary: 'Drill figures per month.', responses: { 200: z.object({ months: z.array(z.object({ month: z.string(), drills: z.number(), units: z.number(), completed: z.number(), failed: z.number(), medianAckS: z.number().nullable(), medianOnSceneS: z.number().nullable() })) }) } }, async (c) => {
     const q = queryParams(c, siteQuery);
     return c.json({ months: await opsOf(deps).drills.reportByMonth(oneSite(c.get('user'), q.site)) });
   });

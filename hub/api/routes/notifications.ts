@@ -20,4 +20,4 @@ export function registerNotificationRoutes(app: Hono<HubEnv>, deps: HubDeps): vo
 }
 
 const listQuery = z.object({ site: z.string().max(64).optional(), state: z.enum(NOTIFICATION_STATES).optional(), incident: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict();
-const notificationsBody = z.object({ notifications: z.array(z.object({ state: z.enum(NOTIFICATION_STATES), nextAt: z.string().nullable(), createdAt: z.string().nullable(), deliveredAt: z.string().nullable() }).loose()) });
+const notificationsBody = z.object({ notifications: z.array(z.object({ id: z.string(), webhook: z.string(), event: z.string(), site: z.string(), incidentId: z.string().nullable(), state: z.enum(NOTIFICATION_STATES), attempts: z.number(), nextAt: z.string().nullable(), createdAt: z.string().nullable(), deliveredAt: z.string().nullable(), lastStatus: z.number().nullable(), lastError: z.string().nullable() })) });
