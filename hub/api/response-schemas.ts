@@ -46,7 +46,9 @@ export const incident = z.object({
   alarmCount: z.number(), peakDensity: z.number().nullable(), escalationLevel: z.number(),
   clearedAt: maybeTime, closedAt: maybeTime, version: z.number(), outcome: z.string(), assignedRole: z.string(),
   plan: z.object({ state: z.enum(['alarm_raised', 'activated']), level: z.string().nullable(), activatedAt: maybeTime, activatedBy: z.string().nullable(), note: z.string().nullable(), onSceneDueAt: maybeTime }),
-}).loose();
+  ackedAt: maybeTime, ackedBy: z.string().nullable(),
+  allClearedAt: maybeTime.describe('every alarm has cleared: resolving is suggested'),
+});
 
 export const auditEntry = z.object({ id: z.union([z.number(), z.string()]), at: time, actor: z.string(), action: z.string(), entity: z.string(), entityId: z.string(), note: z.string().nullable(), data: z.unknown() });
 
@@ -57,12 +59,12 @@ export const dispatch = z.object({
   drill: z.boolean().optional().describe('shown to drill commanders, and to the unit once on scene'), drillId: z.string().nullable().optional(),
 });
 
-const readiness = z.object({ ready: z.boolean(), reasons: z.array(z.string()), why: z.array(z.object({ key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) })), shift: z.string().nullable() }).loose();
+const readiness = z.object({ ready: z.boolean(), reasons: z.array(z.string()), why: z.array(z.object({ key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) })), shift: z.string().nullable(), members: z.number(), onDuty: z.number(), leader: z.string().nullable() });
 
 export const unit = z.object({
   id: z.string(), site: z.string(), name: z.string(),
   members: z.array(z.object({ id: z.string(), name: z.string(), role: z.string().optional() })),
-  roster: z.array(z.object({ name: z.string(), start: z.string(), end: z.string(), onDuty: z.array(z.string()), leader: z.string() }).loose()),
+  roster: z.array(z.object({ name: z.string(), start: z.string(), end: z.string(), onDuty: z.array(z.string()), leader: z.string() })),
   equipment: z.array(z.string()),
   position: z.object({ x: z.number(), y: z.number(), lat: z.number().optional(), lon: z.number().optional() }),
   speed: z.number().describe('metres per second used for ETAs'), status: z.string(), statusAt: time, createdAt: time, updatedAt: time, readiness,

@@ -126,5 +126,5 @@ const ratesBody = z.object({
   operators: z.array(z.object({ name: z.string(), acknowledged: z.number(), perTenMin: z.number() })),
 });
 const floodsBody = z.object({ floods: z.array(z.object({ site: z.string(), source: z.string(), kind: z.string(), windowStart: z.string().nullable(), lastAt: z.string().nullable(), count: z.number(), suppressed: z.number(), maxAlarms: z.number().nullable() })) });
-const alarmAckBody = okBody.extend({ alarmId: z.string(), incidentId: z.string().nullable(), changed: z.boolean() }).loose();
+const alarmAckBody = okBody.extend({ alarmId: z.string(), incidentId: z.string().nullable(), changed: z.boolean() });
 const deadLettersBody = z.object({ deadLetters: z.array(z.object({ id: z.union([z.number(), z.string()]), at: z.string().nullable(), subject: z.string(), streamSeq: z.union([z.number(), z.string()]).nullable(), msgId: z.string().nullable(), reason: z.string(), payload: z.string().nullable() })) });

@@ -41,7 +41,10 @@ export function registerMetaRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   }));
 }
 
-const healthBody = z.object({ ok: z.boolean() }).loose().describe('one entry per part (db, nats, ingest): ok, and what is down');
+const healthBody = z.object({
+  ok: z.boolean(), db: z.object({ ok: z.boolean() }), nats: z.object({ ok: z.boolean(), status: z.string() }),
+  ingest: z.object({ running: z.boolean(), ackWaitMs: z.number().optional(), processed: z.number().optional(), deadLettered: z.number().optional() }).optional(),
+}).describe('what is down, never why');
 const mapPoint = z.unknown().describe('where on the site plan, as configured');
 const sitesBody = z.object({
   sites: z.array(z.object({

@@ -38,7 +38,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ incident: id, deadlines: list.map((d) => ({ ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) })) });
   });
 
-  route(app, { method: 'get', path: '/api/incidents/:id/reports/:kind/draft', access: { permission: 'reports.write' }, params: kindParams, summary: 'A draft of the report, filled from the incident, in the request\'s language.', responses: { 200: z.object({}).loose().describe('the report kind\'s fields'), 404: errorBody } }, async (c) => {
+  route(app, { method: 'get', path: '/api/incidents/:id/reports/:kind/draft', access: { permission: 'reports.write' }, params: kindParams, summary: 'A draft of the report, filled from the incident, in the request\'s language.', responses: { 200: draftBody, 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
     await incident(id, c.get('user'));
@@ -81,6 +81,16 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 }
 
+const draftBody = z.object({
+  incidentId: z.string(), kind: z.enum(REPORT_KINDS), locale: z.string(), timezone: z.string().describe('the site\'s: every time in the draft is written in it'),
+  body: z.record(z.string(), z.unknown()).describe('the report kind\'s fields, to edit and PUT back'),
+  submittedAt: z.string().nullable(), submittedBy: z.string().nullable(),
+  facts: z.object({
+    alarms: z.array(z.object({ at: z.string(), kind: z.string(), severity: z.string(), state: z.string(), camera: z.string(), zone: z.string().nullable(), message: z.string().nullable() })),
+    densities: z.array(z.object({ at: z.string(), density: z.number(), los: z.string().optional(), trendPerMin: z.number().optional(), count: z.number().optional() })),
+    units: z.array(z.object({ unit: z.string(), state: z.string(), orderedAt: z.string(), ackedAt: z.string().nullable(), enRouteAt: z.string().nullable(), onSceneAt: z.string().nullable(), onSceneMinutes: z.number().nullable() })),
+  }).describe('what the hub knows, for the author to check against'),
+});
 const kindParams = z.object({ id: z.string().min(1), kind: z.enum(REPORT_KINDS) });
 /** Checked by the report service against the report kind's own schema. */
 const reportBody = z.record(z.string(), z.unknown()).describe('the report kind\'s fields, as the draft gives them');
