@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { ROLES } from './roles.ts';
 
 /**
- * The response shapes the API documents (openapi.ts) and the API test checks
- * real responses against. Times are ISO strings; an absent time is null.
+ * The response shapes the API documents (openapi.ts) and the route tests check
+ * real responses against. Times are ISO strings; an absent time is null. The
+ * records are strict: a field added to a view and not here fails those tests.
  */
 const time = z.string().describe('ISO 8601 time');
 const maybeTime = time.nullable();
@@ -30,7 +31,7 @@ export const tokenBody = z.object({
 
 const severity = z.enum(['info', 'warning', 'critical']);
 
-export const alarm = z.object({
+export const alarm = z.strictObject({
   id: z.string(), site: z.string(), camera: z.string().nullable(), zone: z.string().nullable(), kind: z.string(),
   state: z.enum(['raised', 'cleared']), severity, episode: z.string().nullable(), edge: z.string().nullable(),
   capturedAt: time, receivedAt: time, mediaTime: z.number().nullable(), density: z.number().nullable(), message: z.string().nullable(),
@@ -40,7 +41,7 @@ export const alarm = z.object({
   incidentId: z.string().nullable().optional(),
 });
 
-export const incident = z.object({
+export const incident = z.strictObject({
   id: z.string(), site: z.string(), zone: z.string().nullable(), kind: z.string(), status: z.string(), severity, title: z.string(),
   gathering: z.boolean(), openedAt: time, updatedAt: time, firstAlarmAt: maybeTime, lastAlarmAt: maybeTime,
   alarmCount: z.number(), peakDensity: z.number().nullable(), escalationLevel: z.number(),
@@ -52,7 +53,7 @@ export const incident = z.object({
 
 export const auditEntry = z.object({ id: z.union([z.number(), z.string()]), at: time, actor: z.string(), action: z.string(), entity: z.string(), entityId: z.string(), note: z.string().nullable(), data: z.unknown() });
 
-export const dispatch = z.object({
+export const dispatch = z.strictObject({
   id: z.string(), incident: z.string(), site: z.string(), unit: z.string(), kind: z.string(), severity: z.string(), state: z.string(),
   orderedBy: z.string(), distance: z.number().nullable(), etaS: z.number().nullable(), orderedAt: time, ackBy: maybeTime, ackedAt: maybeTime,
   enRouteAt: maybeTime, onSceneAt: maybeTime, onSceneBy: maybeTime, closedAt: maybeTime, replacedBy: z.string().nullable(),
@@ -61,7 +62,7 @@ export const dispatch = z.object({
 
 const readiness = z.object({ ready: z.boolean(), reasons: z.array(z.string()), why: z.array(z.object({ key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) })), shift: z.string().nullable(), members: z.number(), onDuty: z.number(), leader: z.string().nullable() });
 
-export const unit = z.object({
+export const unit = z.strictObject({
   id: z.string(), site: z.string(), name: z.string(),
   members: z.array(z.object({ id: z.string(), name: z.string(), role: z.string().optional() })),
   roster: z.array(z.object({ name: z.string(), start: z.string(), end: z.string(), onDuty: z.array(z.string()), leader: z.string() })),
@@ -70,13 +71,13 @@ export const unit = z.object({
   speed: z.number().describe('metres per second used for ETAs'), status: z.string(), statusAt: time, createdAt: time, updatedAt: time, readiness,
 });
 
-export const drill = z.object({
+export const drill = z.strictObject({
   id: z.string(), site: z.string(), unitId: z.string(), month: z.string(), reason: z.enum(['due', 'random', 'manual']), scheduledAt: time, state: z.string(),
   startedAt: maybeTime, dispatchId: z.string().nullable(), ackedAt: maybeTime, onSceneAt: maybeTime, finishedAt: maybeTime,
   outcome: z.string().nullable(), ackS: z.number().nullable(), onSceneS: z.number().nullable(),
 });
 
-export const suppression = z.object({
+export const suppression = z.strictObject({
   id: z.string(), type: z.enum(['shelved', 'out_of_service']), site: z.string(), source: z.string(), sourceType: z.enum(['camera', 'sensor']),
   kind: z.string().nullable(), reason: z.string(), createdBy: z.string(), createdAt: time, until: maybeTime, endedAt: maybeTime, endedBy: z.string().nullable(),
 });
