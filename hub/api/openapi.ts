@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLE_MATRIX } from './roles.ts';
-import { errorBody } from './response-schemas.ts';
+import { NAMED_SCHEMAS } from './response-schemas.ts';
 import { responsesOf, type ResponseSpec, type RouteSpec } from './route-spec.ts';
 
 /**
@@ -10,7 +10,20 @@ import { responsesOf, type ResponseSpec, type RouteSpec } from './route-spec.ts'
  * that is not there, nor leave one out.
  */
 const requestSchema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
-const responseSchema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', io: 'output', unrepresentable: 'any' });
+const COMPONENTS = '#/components/schemas/';
+
+/** A response schema whose named records (NAMED_SCHEMAS) are references into components/schemas. */
+function responseSchema(s: z.ZodType): object {
+  const named = NAMED_SCHEMAS.get(s)?.id;
+  if (named) return { $ref: COMPONENTS + named };
+  const { definitions: _inComponents, ...json } = z.toJSONSchema(s, { target: 'openapi-3.0', io: 'output', unrepresentable: 'any', metadata: NAMED_SCHEMAS }) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(json).replaceAll('"#/definitions/', `"${COMPONENTS}`)) as object;
+}
+
+function components(): Record<string, object> {
+  const { schemas } = z.toJSONSchema(NAMED_SCHEMAS, { target: 'openapi-3.0', io: 'output', unrepresentable: 'any', uri: (id) => COMPONENTS + id });
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, ...json }]) => [id, json]));
+}
 
 /** Hono's `/api/units/:id` as OpenAPI's `/api/units/{id}`; a regex suffix (`:name{.+}`) is dropped. */
 export const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
@@ -25,7 +38,7 @@ function parametersOf(spec: RouteSpec, where: 'path' | 'query', s: z.ZodObject |
 
 function responseOf(status: number, r: ResponseSpec) {
   if (isRaw(r)) return { description: r.description, content: { [r.mediaType]: { schema: { type: 'string', format: 'binary' } } } };
-  return { description: status < 300 ? 'OK' : 'error', content: { 'application/json': { schema: r === errorBody ? { $ref: '#/components/schemas/Error' } : responseSchema(r) } } };
+  return { description: status < 300 ? 'OK' : 'error', content: { 'application/json': { schema: responseSchema(r) } } };
 }
 
 function accessText(spec: RouteSpec): string {
@@ -59,7 +72,7 @@ export function openApiDocument(specs: readonly RouteSpec[]): Record<string, unk
     info: { title: 'Vigil hub API', version: '1', description: 'Alarms, incidents and live changes. Log in with POST /api/login, then send `Authorization: Bearer <token>` (a short-lived access token, renewed with POST /api/token/refresh). Every request is checked against the user as configured now and against their site scope. The SSE stream takes a one-use `?ticket=` from POST /api/stream/ticket instead of a header. Error messages follow `?lang=` or Accept-Language (zh-CN or en); the `error` code is the same in both.' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
-      schemas: { Error: responseSchema(errorBody) },
+      schemas: components(),
     },
     paths,
   };

@@ -86,3 +86,9 @@ export const reportDeadline = z.object({ kind: z.string(), dueAt: maybeTime, sub
 
 /** A string path parameter per name. */
 export const idParams = z.object({ id: z.string().min(1) });
+
+/** The records the document names once under components/schemas and refers to from each response. */
+export const NAMED_SCHEMAS = z.registry<{ id: string }>();
+for (const [id, schema] of Object.entries({ Error: errorBody, User: publicUser, Alarm: alarm, Incident: incident, AuditEntry: auditEntry, Dispatch: dispatch, Unit: unit, Drill: drill, Suppression: suppression, ReportDeadline: reportDeadline })) {
+  NAMED_SCHEMAS.add(schema, { id });
+}

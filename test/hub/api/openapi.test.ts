@@ -78,6 +78,16 @@ describe('OpenAPI document from the route specs', () => {
     expect(doc.paths['/api/replay/uploads']!.post!.requestBody!.content['application/octet-stream']).toBeDefined();
   });
 
+  it('names the shared records once, and every reference resolves', () => {
+    const schemas = (doc as unknown as { components: { schemas: Record<string, { properties?: object }> } }).components.schemas;
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['Error', 'Alarm', 'Incident', 'Dispatch', 'Unit', 'Drill', 'Suppression']));
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(60);
+    for (const ref of new Set(refs)) expect(schemas[ref.replace('#/components/schemas/', '')], ref).toBeDefined();
+    expect(JSON.stringify(doc)).not.toContain('#/definitions/');
+    expect(Object.keys(schemas.Alarm!.properties!)).toContain('capturedAt');
+  });
+
   it('documents the permission each route enforces', async () => {
     // emil (engineer) may not dispatch: the spec's permission is the gate, so the document and the 403 agree.
     expect(specOf('post', '/api/dispatches').access).toEqual({ permission: 'dispatch.send' });
