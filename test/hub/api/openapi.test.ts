@@ -93,9 +93,27 @@ describe('OpenAPI document from the route specs', () => {
       if (spec.query) declared.push(spec.path);
     }
     // The stream's ticket is read by the login gate, not the handler; replay answers 503 first where no replay service runs (here).
-    for (const p of ['/api/stream', '/api/replay/runs/:id']) declared.splice(declared.indexOf(p), 1);
+    const unchecked = ['/api/stream', '/api/replay/runs/:id'];
+    expect(declared).toEqual(expect.arrayContaining(unchecked));
     expect(declared.length).toBeGreaterThan(15);
-    expect(refused.sort()).toEqual(declared.sort());
+    expect(refused.sort()).toEqual(declared.filter((p) => !unchecked.includes(p)).sort());
+  });
+
+  it('documents the body each route validates: a body that is not an object is refused exactly where a JSON body is declared', async () => {
+    const refused: string[] = [];
+    const declared: string[] = [];
+    for (const spec of routeSpecsOf(app).filter((x) => x.method !== 'get' && x.path.startsWith('/api/'))) {
+      const url = spec.path.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => (name === 'kind' ? 'first' : 'x'));
+      const res = await app.request(url, { method: spec.method.toUpperCase(), headers: { authorization: `Bearer ${h.tokens.ada}`, 'content-type': 'application/json' }, body: '42' });
+      const body = (await res.json()) as { field?: string };
+      if (res.status === 400 && body.field === 'body') refused.push(`${spec.method} ${spec.path}`);
+      if (spec.body) declared.push(`${spec.method} ${spec.path}`);
+    }
+    // A report's body is checked by the report service against its kind, after the incident is found (none here).
+    const unchecked = 'put /api/incidents/:id/reports/:kind';
+    expect(declared).toContain(unchecked);
+    expect(declared.length).toBeGreaterThan(15);
+    expect(refused.sort()).toEqual(declared.filter((p) => p !== unchecked).sort());
   });
 
   it('names the shared records once, and every reference resolves', () => {
