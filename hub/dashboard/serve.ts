@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import type { HubEnv } from '../api/auth.ts';
 import type { HubDeps } from '../api/deps.ts';
+import { route } from '../api/route-spec.ts';
+import { errorBody } from '../api/response-schemas.ts';
 import { ensureDashboardBuilt } from './build.ts';
 
 /** The dashboard talks only to its own hub: no CDN, no third-party anything. */
@@ -50,9 +52,9 @@ export function registerDashboardRoutes(app: Hono<HubEnv>, deps: Pick<HubDeps, '
   const built = ensureDashboardBuilt(bundle);
   built.catch((err) => deps.logger.error('dashboard build failed', { err: (err as Error).message }));
 
-  app.get('/', (c) => c.html(dashboardHtml(), 200, { 'content-security-policy': PAGE_CSP, 'cache-control': 'no-cache' }));
+  route(app, { method: 'get', path: '/', access: 'public', summary: 'The dashboard page (a public file; its figures come from /api behind the login).', responses: { 200: { mediaType: 'text/html', description: 'the page' } } }, (c) => c.html(dashboardHtml(), 200, { 'content-security-policy': PAGE_CSP, 'cache-control': 'no-cache' }));
 
-  app.get('/assets/:file', async (c) => {
+  route(app, { method: 'get', path: '/assets/:file', access: 'public', summary: 'The dashboard bundle.', responses: { 200: { mediaType: 'application/javascript', description: 'a bundle file (or its CSS)' }, 404: errorBody, 503: { mediaType: 'text/plain', description: 'the bundle could not be built' } } }, async (c) => {
     const file = c.req.param('file');
     const type = ASSET_TYPES[file];
     if (!type) return c.json({ error: 'not_found', message: `no asset ${file}` }, 404);

@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { can, type HubEnv } from '../auth.ts';
+import type { HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { alarm, errorBody, idParams, okBody } from '../response-schemas.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
 import { opsOf } from '../ops-of.ts';
@@ -31,7 +33,7 @@ export const alarmQuery = z.object({
 
 export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const { db } = deps;
-  app.get('/api/alarms', can('alarms.read'), async (c) => {
+  route(app, { method: 'get', path: '/api/alarms', access: { permission: 'alarms.read' }, query: alarmQuery, summary: 'List alarms, newest first.', responses: { 200: z.object({ alarms: z.array(alarm) }), 404: errorBody } }, async (c) => {
     const f = queryParams(c, alarmQuery);
     let q = db.selectFrom('alarms').selectAll();
     const sites = siteScope(c.get('user'), f.site);
@@ -59,8 +61,8 @@ export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** The flood guard's summaries: sources over their limit in their current window. */
-  app.get('/api/alarms/floods', can('alarms.read'), async (c) => {
-    const q = queryParams(c, z.object({ site: z.string().max(64).optional() }).strict());
+  route(app, { method: 'get', path: '/api/alarms/floods', access: { permission: 'alarms.read' }, query: siteQuery, summary: 'The flood guard\'s summaries: sources over their limit in their current window.', responses: { 200: floodsBody } }, async (c) => {
+    const q = queryParams(c, siteQuery);
     const now = deps.clock.now();
     let rows = db.selectFrom('alarm_floods').selectAll().where('suppressed', '>', 0);
     const sites = siteScope(c.get('user'), q.site);
@@ -73,14 +75,14 @@ export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** The ISA-18.2 figures: alarms presented per 10 minutes (per operator position), peaks and flood periods, acknowledgements per user. */
-  app.get('/api/alarm-rates', can('alarms.rates'), async (c) => {
-    const q = queryParams(c, z.object({ site: z.string().max(64).optional(), hours: z.coerce.number().positive().max(24 * 31).default(24) }).strict());
+  route(app, { method: 'get', path: '/api/alarm-rates', access: { permission: 'alarms.rates' }, query: ratesQuery, summary: 'Alarms presented per 10 minutes (per operator position), peak and flood periods against the ISA-18.2 targets, and acknowledgements per user.', responses: { 200: z.object({ rates: ratesBody }) } }, async (c) => {
+    const q = queryParams(c, ratesQuery);
     const to = deps.clock.now();
     const report = await alarmRates(db, opsOf(deps).policies, { from: to - q.hours * 3_600_000, to, sites: siteScope(c.get('user'), q.site) });
     return c.json({ rates: { ...report, from: iso(report.from), to: iso(report.to) } });
   });
 
-  app.get('/api/alarms/:id', can('alarms.read'), async (c) => {
+  route(app, { method: 'get', path: '/api/alarms/:id', access: { permission: 'alarms.read' }, params: idParams, summary: 'One alarm.', responses: { 200: z.object({ alarm }), 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const row = await db.selectFrom('alarms').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('alarm', id);
@@ -89,8 +91,8 @@ export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ alarm: { ...alarmDto(row), incidentId: link?.incident_id ?? null } });
   });
 
-  app.post('/api/alarms/:id/ack', can('alarms.ack'), async (c) => {
-    await jsonBody(c, z.object({}).strict());
+  route(app, { method: 'post', path: '/api/alarms/:id/ack', access: { permission: 'alarms.ack' }, params: idParams, body: emptyBody, bodyOptional: true, summary: 'Acknowledge one alarm (of one of the login\'s sites).', responses: { 200: alarmAckBody, 404: errorBody } }, async (c) => {
+    await jsonBody(c, emptyBody);
     const id = c.req.param('id');
     const alarm = await db.selectFrom('alarms').select('site').where('id', '=', id).executeTakeFirst();
     if (!alarm) throw new NotFoundError('alarm', id);
@@ -99,8 +101,8 @@ export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ ok: true, ...r });
   });
 
-  app.get('/api/dead-letters', can('deadletters.read'), async (c) => {
-    const { limit } = queryParams(c, z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict());
+  route(app, { method: 'get', path: '/api/dead-letters', access: { permission: 'deadletters.read' }, query: deadLetterQuery, summary: 'Alarms refused by ingest, with the reason.', responses: { 200: deadLettersBody } }, async (c) => {
+    const { limit } = queryParams(c, deadLetterQuery);
     let q = db.selectFrom('dead_letters').selectAll();
     // A dead letter is about the site its subject names (vigil.alarm.<site>.…); one whose subject names none is for all-site logins only.
     const sites = siteScope(c.get('user'));
@@ -109,3 +111,20 @@ export function registerAlarmRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ deadLetters: rows.map((r) => ({ id: r.id, at: iso(r.at_ms), subject: r.subject, streamSeq: r.stream_seq, msgId: r.msg_id, reason: r.reason, payload: r.payload })) });
   });
 }
+
+const siteQuery = z.object({ site: z.string().max(64).optional() }).strict();
+const ratesQuery = z.object({ site: z.string().max(64).optional(), hours: z.coerce.number().positive().max(24 * 31).default(24) }).strict();
+const deadLetterQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+const emptyBody = z.object({}).strict();
+const ratesBody = z.object({
+  site: z.string().nullable(), from: z.string().nullable(), to: z.string().nullable(),
+  targets: z.object({ perOperatorPer10Min: z.number(), maxManageablePer10Min: z.number(), floodPer10Min: z.number(), floodPeriodsPctMax: z.number() }),
+  operatorPositions: z.number(), presented: z.number(), feedOnly: z.number(),
+  suppressed: z.object({ flood: z.number(), shelved: z.number(), out_of_service: z.number() }),
+  periods: z.number(), avgPer10Min: z.number(), avgPerOperatorPer10Min: z.number(), peakPer10Min: z.number(), floodPeriodsPct: z.number(),
+  verdict: z.enum(['ok', 'over', 'unmanageable', 'flood']),
+  operators: z.array(z.object({ name: z.string(), acknowledged: z.number(), perTenMin: z.number() })),
+});
+const floodsBody = z.object({ floods: z.array(z.object({ site: z.string(), source: z.string(), kind: z.string(), windowStart: z.string().nullable(), lastAt: z.string().nullable(), count: z.number(), suppressed: z.number(), maxAlarms: z.number().nullable() })) });
+const alarmAckBody = okBody.extend({ alarmId: z.string(), incidentId: z.string().nullable(), changed: z.boolean() });
+const deadLettersBody = z.object({ deadLetters: z.array(z.object({ id: z.union([z.number(), z.string()]), at: z.string().nullable(), subject: z.string(), streamSeq: z.union([z.number(), z.string()]).nullable(), msgId: z.string().nullable(), reason: z.string(), payload: z.string().nullable() })) });

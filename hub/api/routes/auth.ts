@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { HubEnv } from '../auth.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody } from '../validate.ts';
+import { route } from '../route-spec.ts';
+import { errorBody, okBody, publicUser, tokenBody } from '../response-schemas.ts';
 import { clientAddress } from '../client-address.ts';
 import { loginPolicy, refreshSession, startSession } from '../sessions.ts';
 import { appendAudit } from '../../store/audit.ts';
@@ -37,7 +39,11 @@ function tooMany(c: Context<HubEnv>, waitMs: number, message: string, key: Messa
 export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   let inFlight = 0;
 
-  app.post('/api/login', async (c) => {
+  route(app, {
+    method: 'post', path: '/api/login', access: 'public', body: loginBody,
+    summary: 'Log in; returns a short-lived access token and a refresh token. Attempts are counted per name and per client address before the password is checked.',
+    responses: { 200: tokenBody, 401: errorBody, 429: errorBody },
+  }, async (c) => {
     const body = await jsonBody(c, loginBody);
     const address = clientAddress(c, deps);
     const limiter = deps.logins;
@@ -70,15 +76,23 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** A new access token (and the next refresh token) for a live session; the old refresh token is spent. */
-  app.post('/api/token/refresh', async (c) => {
+  route(app, {
+    method: 'post', path: '/api/token/refresh', access: 'public', body: refreshBody,
+    summary: 'Trade a refresh token for a new access token and the next refresh token (each refresh token works once; reusing one ends the session).',
+    responses: { 200: tokenBody, 401: errorBody },
+  }, async (c) => {
     const body = await jsonBody(c, refreshBody);
     const r = await refreshSession(deps, body.refreshToken);
     if (!r) throw unauthorized('the session has ended; log in again', 'error.session_ended');
-    return c.json({ token: r.token, tokenType: 'Bearer', expiresAt: iso(r.expiresAt), refreshToken: r.refreshToken, refreshExpiresAt: iso(r.refreshExpiresAt), user: publicUser(r.user) });
+    return c.json({ token: r.token, tokenType: 'Bearer', expiresAt: iso(r.expiresAt), refreshToken: r.refreshToken, refreshExpiresAt: iso(r.refreshExpiresAt), user: withoutSession(r.user) });
   });
 
   /** Ends this session (or, with {all: true}, every session of this user); its tokens stop working at once. */
-  app.post('/api/logout', async (c) => {
+  route(app, {
+    method: 'post', path: '/api/logout', access: 'login', body: logoutBody, bodyOptional: true,
+    summary: 'End this session (or all of the user\'s with {all: true}); its tokens stop working at once.',
+    responses: { 200: okBody },
+  }, async (c) => {
     const body = await jsonBody(c, logoutBody);
     const user = c.get('user');
     const now = deps.clock.now();
@@ -89,17 +103,22 @@ export function registerAuthRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** A one-use ticket, good for 60 s, to open the SSE stream: EventSource cannot send a header, and a token must not sit in a URL. */
-  app.post('/api/stream/ticket', async (c) => {
+  route(app, {
+    method: 'post', path: '/api/stream/ticket', access: 'login',
+    summary: 'A one-use ticket, valid 60 s, to open /api/stream?ticket=….',
+    responses: { 200: z.object({ ticket: z.string(), expiresAt: z.string(), url: z.string() }) },
+  }, async (c) => {
     const user = c.get('user');
     if (!user.sid) throw unauthorized('login required', 'error.login_required');
     const t = await deps.sessions.issueTicket(user.sid, deps.clock.now());
     return c.json({ ticket: t.ticket, expiresAt: iso(t.expiresAt), url: `/api/stream?ticket=${encodeURIComponent(t.ticket)}` });
   });
 
-  app.get('/api/me', (c) => c.json({ user: publicUser(c.get('user')) }));
+  route(app, { method: 'get', path: '/api/me', access: 'login', summary: 'The logged-in user.', responses: { 200: z.object({ user: publicUser }) } },
+    (c) => c.json({ user: withoutSession(c.get('user')) }));
 }
 
-function publicUser<U extends { sid?: string }>(u: U): Omit<U, 'sid'> {
+function withoutSession<U extends { sid?: string }>(u: U): Omit<U, 'sid'> {
   const { sid: _s, ...rest } = u;
   return rest;
 }

@@ -1,6 +1,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { can, type HubEnv } from '../auth.ts';
+import type { HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { alarm, auditEntry, errorBody, idParams, incident, okBody } from '../response-schemas.ts';
+import { ROLE_MATRIX, TRANSITION_PERMISSION } from '../roles.ts';
 import { mayReadIncident, mayTransition } from '../roles.ts';
 import { PLAN_LEVELS } from '../../../common/config/alarm-policy.ts';
 import type { ApiUser, HubDeps } from '../deps.ts';
@@ -63,7 +66,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return row;
   };
 
-  app.get('/api/incidents', can('incidents.read'), async (c) => {
+  route(app, { method: 'get', path: '/api/incidents', access: { permission: 'incidents.read' }, query: incidentQuery, summary: 'List incidents, newest first.', responses: { 200: z.object({ incidents: z.array(incident) }), 404: errorBody } }, async (c) => {
     const f = queryParams(c, incidentQuery);
     const user = c.get('user');
     let before;
@@ -81,13 +84,18 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ incidents: list });
   });
 
-  app.get('/api/incidents/:id', can('incidents.read'), async (c) => {
+  route(app, { method: 'get', path: '/api/incidents/:id', access: { permission: 'incidents.read' }, params: idParams, summary: 'An incident with its alarms, audit trail and merged timeline.', responses: { 200: incidentDetail, 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     await readable(id, c.get('user'));
     return c.json(await incidents.get(id));
   });
 
-  app.post('/api/incidents/:id/transition', can('incidents.read'), async (c) => {
+  route(app, {
+    method: 'post', path: '/api/incidents/:id/transition', access: { permission: 'incidents.read' }, params: idParams, body: transitionBody,
+    summary: 'Move an incident along its lifecycle (open → acknowledged → dispatched → on_scene → resolved → closed; false_alarm, cancelled). Roles by target: ' +
+      Object.entries(TRANSITION_PERMISSION).map(([to, p]) => `${to}: ${[...ROLE_MATRIX[p], 'admin'].join('/')}`).join('; ') + '.',
+    responses: { 200: z.object({ incident }), 404: errorBody, 409: errorBody },
+  }, async (c) => {
     const body = await jsonBody(c, transitionBody);
     const user = c.get('user');
     const id = c.req.param('id');
@@ -100,7 +108,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ incident });
   });
 
-  app.post('/api/incidents/:id/notes', can('incidents.field'), async (c) => {
+  route(app, { method: 'post', path: '/api/incidents/:id/notes', access: { permission: 'incidents.field' }, params: idParams, body: noteBody, summary: 'Add a note to the audit trail.', responses: { 201: okBody, 404: errorBody } }, async (c) => {
     const body = await jsonBody(c, noteBody);
     await actable(c.req.param('id'), c.get('user'));
     await incidents.addNote(c.req.param('id'), c.get('user').name, body.note);
@@ -108,7 +116,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** Acknowledges the incident and every alarm of it: its escalation stops. */
-  app.post('/api/incidents/:id/ack', can('alarms.ack'), async (c) => {
+  route(app, { method: 'post', path: '/api/incidents/:id/ack', access: { permission: 'alarms.ack' }, params: idParams, body: ackBody, bodyOptional: true, summary: 'Acknowledge an incident and every alarm of it (stops its escalation; an open incident becomes acknowledged).', responses: { 200: z.object({ incident, acknowledgedAlarms: z.number() }), 404: errorBody } }, async (c) => {
     const body = await jsonBody(c, ackBody);
     const user = c.get('user');
     const id = c.req.param('id');
@@ -121,7 +129,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** The emergency plan: a commander activates it with a level and a note; its clocks start now. */
-  app.post('/api/incidents/:id/plan', can('plan.activate'), async (c) => {
+  route(app, { method: 'post', path: '/api/incidents/:id/plan', access: { permission: 'plan.activate' }, params: idParams, body: activateBody, summary: 'Activate the emergency plan for an incident with a level (I–IV) and a note; the plan\'s clocks (on scene 30 min, reports 1 h and 2 h) start now. Activating again changes the level only. Audited.', responses: { 200: z.object({ incident }), 404: errorBody, 409: errorBody } }, async (c) => {
     const body = await jsonBody(c, activateBody);
     await readable(c.req.param('id'), c.get('user'));
     const row = await opsOf(deps).plan.activate(c.req.param('id'), { level: body.level, note: body.note ?? null }, c.get('user'));
@@ -129,7 +137,7 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** Incidents escalated to the commander role because nobody acknowledged them: the dashboard's banner. */
-  app.get('/api/escalations', can('incidents.read'), async (c) => {
+  route(app, { method: 'get', path: '/api/escalations', access: { permission: 'incidents.read' }, summary: 'Incidents not acknowledged within the site policy\'s limit, escalated to the commander role.', responses: { 200: z.object({ escalations: z.array(z.object({ incident, escalatedAt: z.string().nullable(), dueAt: z.string().nullable(), to: z.literal('commander') })) }) } }, async (c) => {
     const user = c.get('user');
     let q = deps.db.selectFrom('ops_warnings').innerJoin('incidents', 'incidents.id', 'ops_warnings.entity_id')
       .select(['ops_warnings.key', 'ops_warnings.raised_at_ms', 'ops_warnings.due_at_ms', 'incidents.id', 'incidents.assigned_role'])
@@ -145,3 +153,13 @@ export function registerIncidentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ escalations: out });
   });
 }
+
+const incidentDetail = z.object({
+  incident,
+  alarms: z.array(alarm),
+  audit: z.array(auditEntry),
+  timeline: z.array(z.union([
+    z.object({ at: z.string(), type: z.literal('alarm'), alarm }),
+    z.object({ at: z.string(), type: z.literal('audit'), audit: auditEntry }),
+  ])).describe('the alarms and audit entries, in time order'),
+});

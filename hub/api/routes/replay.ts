@@ -7,7 +7,9 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { can, type HubEnv } from '../auth.ts';
+import type { HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { errorBody } from '../response-schemas.ts';
 import { ApiError } from '../../service-errors.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
@@ -26,20 +28,24 @@ function runDto(run: ReplayRun, after = 0) {
 }
 
 export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  const engineer = can('replay.use');
+  const engineer = { permission: 'replay.use' } as const;
   // Built by the host (hub-node) and read per request: a test may stand in its own runner.
   const service = (): ReplayService => {
     if (!deps.replay) throw new ApiError(503, 'unavailable', 'replay is not running on this hub', 'error.not_running', { service: 'replay' });
     return deps.replay;
   };
 
-  app.get('/api/replay/clips', engineer, (c) => c.json({ clips: service().clips() }));
+  route(app, { method: 'get', path: '/api/replay/clips', access: engineer, summary: 'Clips to replay: the fixtures and engineers\' uploads.', responses: { 200: z.object({ clips: z.array(clip) }), 503: errorBody } }, (c) => c.json({ clips: service().clips() }));
 
-  app.post('/api/replay/uploads', engineer, bodyLimit({
+  route(app, {
+    method: 'post', path: '/api/replay/uploads', access: engineer, query: uploadQuery, rawBody: { mediaType: 'application/octet-stream', description: `the clip\'s bytes, at most ${MAX_UPLOAD_BYTES}` },
+    summary: 'Upload a clip to replay; a clip of the same name is replaced only with replace=true.',
+    responses: { 201: z.object({ clip: clip.omit({ truth: true }) }), 409: errorBody, 413: errorBody, 507: errorBody },
+  }, bodyLimit({
     maxSize: MAX_UPLOAD_BYTES,
     onError: (c) => c.json({ error: 'payload_too_large', message: `a clip may be at most ${MAX_UPLOAD_BYTES} bytes` }, 413),
   }), async (c) => {
-    const { name, replace } = queryParams(c, z.object({ name: z.string().min(1).max(128), replace: z.enum(['true', 'false']).optional() }).strict());
+    const { name, replace } = queryParams(c, uploadQuery);
     const target = service().uploadPath(name);
     // A clip of the same name is not replaced unless asked: another engineer's runs may refer to it.
     if (existsSync(target) && replace !== 'true') {
@@ -78,9 +84,9 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ clip: { name: path.basename(target), source: 'upload', bytes: statSync(target).size } }, 201);
   });
 
-  app.get('/api/replay/runs', engineer, (c) => c.json({ runs: service().list().map((r) => ({ ...runDto(r), alarms: [] })) }));
+  route(app, { method: 'get', path: '/api/replay/runs', access: engineer, summary: 'Replay runs, newest first, without their alarms.', responses: { 200: z.object({ runs: z.array(run) }), 503: errorBody } }, (c) => c.json({ runs: service().list().map((r) => ({ ...runDto(r), alarms: [] })) }));
 
-  app.post('/api/replay/runs', engineer, async (c) => {
+  route(app, { method: 'post', path: '/api/replay/runs', access: engineer, body: runBody, summary: 'Queue a replay of a clip through the edge pipeline.', responses: { 202: z.object({ run }), 429: errorBody, 503: errorBody } }, async (c) => {
     const body = await jsonBody(c, runBody);
     let run;
     try {
@@ -93,20 +99,20 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ run: runDto(run) }, 202);
   });
 
-  app.get('/api/replay/runs/:id', engineer, (c) => {
+  route(app, { method: 'get', path: '/api/replay/runs/:id', access: engineer, params: z.object({ id: z.string().min(1) }), query: runQuery, summary: 'A run, with its alarms from `after` on (poll with the count seen so far).', responses: { 200: z.object({ run }), 404: errorBody, 503: errorBody } }, (c) => {
     const run = service().get(c.req.param('id'));
     if (!run) throw new HTTPException(404, { message: 'no such replay run' });
     return c.json({ run: runDto(run, queryParams(c, runQuery).after) });
   });
 
-  app.get('/api/replay/runs/:id/snapshots/:name', engineer, async (c) => {
+  route(app, { method: 'get', path: '/api/replay/runs/:id/snapshots/:name', access: engineer, params: z.object({ id: z.string().min(1), name: z.string().min(1) }), summary: 'A snapshot a replay run wrote.', responses: { 200: { mediaType: 'image/jpeg', description: 'the snapshot' }, 404: errorBody, 503: errorBody } }, async (c) => {
     const file = service().snapshotPath(c.req.param('id'), c.req.param('name'));
     if (!file) throw new HTTPException(404, { message: 'no such snapshot' });
     try { statSync(file); } catch { throw new HTTPException(404, { message: 'no such snapshot' }); }
     return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
   });
 
-  app.get('/api/replay/media/:source/:name', engineer, (c) => {
+  route(app, { method: 'get', path: '/api/replay/media/:source/:name', access: engineer, params: z.object({ source: z.enum(['fixture', 'upload']), name: z.string().min(1) }), summary: 'A clip\'s video, to play beside its alarms.', responses: { 200: { mediaType: 'video/*', description: 'the clip' }, 404: errorBody, 503: errorBody } }, (c) => {
     const source = c.req.param('source');
     if (source !== 'fixture' && source !== 'upload') throw new HTTPException(404, { message: 'no such clip' });
     const file = service().clipPath(source, c.req.param('name'));
@@ -116,3 +122,11 @@ export function registerReplayRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200, { 'content-type': VIDEO_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': String(size) });
   });
 }
+
+const uploadQuery = z.object({ name: z.string().min(1).max(128), replace: z.enum(['true', 'false']).optional() }).strict();
+const clip = z.object({ name: z.string(), source: z.enum(['fixture', 'upload']), bytes: z.number(), truth: z.string().nullable() });
+const run = z.object({
+  id: z.string(), clip: z.string(), source: z.enum(['fixture', 'upload']), status: z.string(), createdAt: z.number(), startedAt: z.number().nullable(), endedAt: z.number().nullable(),
+  alarmCount: z.number(), alarms: z.array(z.record(z.string(), z.unknown())).describe('alarm lines of `vigil replay --json`'),
+  summary: z.record(z.string(), z.unknown()).nullable(), truth: z.object({ objects: z.array(z.unknown()) }).nullable(), error: z.string().nullable(), warnings: z.array(z.string()),
+});

@@ -1,5 +1,8 @@
 import type { Hono } from 'hono';
-import { can, type HubEnv } from '../auth.ts';
+import type { HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { z } from 'zod';
+import { errorBody, idParams, reportDeadline } from '../response-schemas.ts';
 import type { ApiUser, HubDeps } from '../deps.ts';
 import { assertSite } from '../site-scope.ts';
 import { readJson } from '../validate.ts';
@@ -28,14 +31,14 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return row;
   };
 
-  app.get('/api/incidents/:id/reports', can('reports.write'), async (c) => {
+  route(app, { method: 'get', path: '/api/incidents/:id/reports', access: { permission: 'reports.write' }, params: idParams, summary: 'The incident\'s report deadlines (first report 1 h, written report 2 h from the plan\'s activation).', responses: { 200: z.object({ incident: z.string(), deadlines: z.array(reportDeadline) }), 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     await incident(id, c.get('user'));
     const list = await opsOf(deps).reports.deadlines(id);
     return c.json({ incident: id, deadlines: list.map((d) => ({ ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) })) });
   });
 
-  app.get('/api/incidents/:id/reports/:kind/draft', can('reports.write'), async (c) => {
+  route(app, { method: 'get', path: '/api/incidents/:id/reports/:kind/draft', access: { permission: 'reports.write' }, params: kindParams, summary: 'A draft of the report, filled from the incident, in the request\'s language.', responses: { 200: draftBody, 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
     await incident(id, c.get('user'));
@@ -43,7 +46,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   /** The report (submitted, else the draft) as a printable page, in `?lang=` or the request's language. */
-  app.get('/api/incidents/:id/reports/:kind/print', can('reports.write'), async (c) => {
+  route(app, { method: 'get', path: '/api/incidents/:id/reports/:kind/print', access: { permission: 'reports.write' }, params: kindParams, summary: 'The report (submitted, else the draft) as a printable page.', responses: { 200: { mediaType: 'text/html', description: 'a page with no script' }, 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
     const row = await incident(id, c.get('user'));
@@ -59,7 +62,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.html(html, 200, { 'content-security-policy': PRINT_CSP, 'cache-control': 'no-store' });
   });
 
-  app.get('/api/incidents/:id/reports/:kind', can('reports.write'), async (c) => {
+  route(app, { method: 'get', path: '/api/incidents/:id/reports/:kind', access: { permission: 'reports.write' }, params: kindParams, summary: 'The submitted report.', responses: { 200: z.object({ incident: z.string(), kind: z.enum(REPORT_KINDS), submittedAt: z.string().nullable(), submittedBy: z.string().nullable(), body: z.unknown() }), 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
     await incident(id, c.get('user'));
@@ -68,7 +71,7 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ incident: id, kind, submittedAt: iso(r.submittedAt), submittedBy: r.submittedBy, body: r.body });
   });
 
-  app.put('/api/incidents/:id/reports/:kind', can('reports.write'), async (c) => {
+  route(app, { method: 'put', path: '/api/incidents/:id/reports/:kind', access: { permission: 'reports.write' }, params: kindParams, body: reportBody, summary: 'Submit the report.', responses: { 200: z.object({ incident: z.string(), deadline: reportDeadline }), 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const kind = kindParam(c.req.param('kind'));
     await incident(id, c.get('user'));
@@ -77,3 +80,17 @@ export function registerReportRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ incident: id, deadline: { ...d, dueAt: iso(d.dueAt), submittedAt: iso(d.submittedAt) } });
   });
 }
+
+const draftBody = z.object({
+  incidentId: z.string(), kind: z.enum(REPORT_KINDS), locale: z.string(), timezone: z.string().describe('the site\'s: every time in the draft is written in it'),
+  body: z.record(z.string(), z.unknown()).describe('the report kind\'s fields, to edit and PUT back'),
+  submittedAt: z.string().nullable(), submittedBy: z.string().nullable(),
+  facts: z.object({
+    alarms: z.array(z.object({ at: z.string(), kind: z.string(), severity: z.string(), state: z.string(), camera: z.string(), zone: z.string().nullable(), message: z.string().nullable() })),
+    densities: z.array(z.object({ at: z.string(), density: z.number(), los: z.string().optional(), trendPerMin: z.number().optional(), count: z.number().optional() })),
+    units: z.array(z.object({ unit: z.string(), state: z.string(), orderedAt: z.string(), ackedAt: z.string().nullable(), enRouteAt: z.string().nullable(), onSceneAt: z.string().nullable(), onSceneMinutes: z.number().nullable() })),
+  }).describe('what the hub knows, for the author to check against'),
+});
+const kindParams = z.object({ id: z.string().min(1), kind: z.enum(REPORT_KINDS) });
+/** Checked by the report service against the report kind's own schema. */
+const reportBody = z.record(z.string(), z.unknown()).describe('the report kind\'s fields, as the draft gives them');

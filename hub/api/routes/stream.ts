@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { can, type HubEnv } from '../auth.ts';
+import type { HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { z } from 'zod';
 import type { HubDeps } from '../deps.ts';
 import { eventVisibleTo } from '../stream-filter.ts';
 import { userOfSession } from '../sessions.ts';
@@ -9,7 +11,11 @@ import { userOfSession } from '../sessions.ts';
 const HEARTBEAT_MS = 15_000;
 
 export function registerStreamRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  app.get('/api/stream', can('stream.read'), (c) => {
+  route(app, {
+    method: 'get', path: '/api/stream', access: { permission: 'stream.read' }, query: z.object({ ticket: z.string().min(1) }),
+    summary: 'Server-sent events: alarm.ingested, incident.created, incident.updated and hub-ops events, filtered by role and site. Opened with ?ticket= (POST /api/stream/ticket); each event\'s data is JSON { at, site?, data }.',
+    responses: { 200: { mediaType: 'text/event-stream', description: 'hello, then the events, with a heartbeat every 15 s' } },
+  }, (c) => {
     const user = c.get('user');
     return streamSSE(c, async (stream) => {
       const abort = new AbortController();

@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { can, hasPermission, type HubEnv } from '../auth.ts';
+import { hasPermission, type HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { errorBody, idParams, suppression } from '../response-schemas.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
 import { opsOf } from '../ops-of.ts';
@@ -31,20 +33,20 @@ const view = (s: Suppression) => ({ ...s, createdAt: iso(s.createdAt), until: is
  * the dashboard shows.
  */
 export function registerSuppressionRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  app.get('/api/suppressions', can('alarms.read'), async (c) => {
-    const q = queryParams(c, z.object({ site: z.string().max(64).optional(), type: z.enum(['shelved', 'out_of_service']).optional() }).strict());
+  route(app, { method: 'get', path: '/api/suppressions', access: { permission: 'alarms.read' }, query: listQuery, summary: 'Active shelves and out-of-service marks.', responses: { 200: z.object({ suppressions: z.array(suppression) }) } }, async (c) => {
+    const q = queryParams(c, listQuery);
     const list = await opsOf(deps).suppressions.list({ sites: siteScope(c.get('user'), q.site), ...(q.type ? { type: q.type } : {}) });
     return c.json({ suppressions: list.map(view) });
   });
 
-  app.post('/api/suppressions/shelve', can('alarms.shelve'), async (c) => {
+  route(app, { method: 'post', path: '/api/suppressions/shelve', access: { permission: 'alarms.shelve' }, body: shelveBody, summary: 'Shelve a camera\'s or sensor\'s alarms (optionally one kind) for at most 8 h; they return by themselves.', responses: { 201: z.object({ suppression }), 404: errorBody } }, async (c) => {
     const body = await jsonBody(c, shelveBody);
     assertSite(c.get('user'), body.site, 'site', body.site);
     const s = await opsOf(deps).suppressions.shelve(body, c.get('user'));
     return c.json({ suppression: view(s) }, 201);
   });
 
-  app.post('/api/suppressions/out-of-service', can('sources.service'), async (c) => {
+  route(app, { method: 'post', path: '/api/suppressions/out-of-service', access: { permission: 'sources.service' }, body: serviceBody, summary: 'Put a camera or sensor out of service, with a reason, until it is returned.', responses: { 201: z.object({ suppression }), 404: errorBody } }, async (c) => {
     const body = await jsonBody(c, serviceBody);
     assertSite(c.get('user'), body.site, 'site', body.site);
     const s = await opsOf(deps).suppressions.outOfService(body, c.get('user'));
@@ -52,7 +54,7 @@ export function registerSuppressionRoutes(app: Hono<HubEnv>, deps: HubDeps): voi
   });
 
   /** Unshelves, or returns to service: each needs the permission that set it. */
-  app.delete('/api/suppressions/:id', can('alarms.shelve'), async (c) => {
+  route(app, { method: 'delete', path: '/api/suppressions/:id', access: { permission: 'alarms.shelve' }, params: idParams, summary: 'Unshelve, or return to service (which needs the sources.service permission too).', responses: { 200: z.object({ suppression }), 404: errorBody } }, async (c) => {
     const svc = opsOf(deps).suppressions;
     const user = c.get('user');
     const cur = await svc.get(c.req.param('id'));
@@ -62,3 +64,5 @@ export function registerSuppressionRoutes(app: Hono<HubEnv>, deps: HubDeps): voi
     return c.json({ suppression: view(await svc.end(cur.id, user, cur.type)) });
   });
 }
+
+const listQuery = z.object({ site: z.string().max(64).optional(), type: z.enum(['shelved', 'out_of_service']).optional() }).strict();

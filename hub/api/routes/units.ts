@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { can, type HubEnv } from '../auth.ts';
+import type { HubEnv } from '../auth.ts';
+import { route } from '../route-spec.ts';
+import { dispatch, errorBody, idParams, unit } from '../response-schemas.ts';
 import type { HubDeps } from '../deps.ts';
 import { jsonBody, queryParams } from '../validate.ts';
 import { opsOf } from '../ops-of.ts';
@@ -26,7 +28,7 @@ export const statusBody = z.object({ status: z.enum(MANUAL_UNIT_STATUSES), note:
 const listQuery = z.object({ site: z.string().max(64).optional(), ready: z.enum(['true', 'false']).optional() }).strict();
 
 export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
-  app.get('/api/units', can('units.read'), async (c) => {
+  route(app, { method: 'get', path: '/api/units', access: { permission: 'units.read' }, query: listQuery, summary: 'Units with their readiness.', responses: { 200: z.object({ units: z.array(unit) }) } }, async (c) => {
     const q = queryParams(c, listQuery);
     const { units } = opsOf(deps);
     const list = q.site && !maySeeSite(c.get('user'), q.site) ? [] : visibleItems(c.get('user'), await units.list(q.site));
@@ -34,7 +36,7 @@ export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ units: filtered.map((u) => unitView(u, units)) });
   });
 
-  app.get('/api/units/:id', can('units.detail'), async (c) => {
+  route(app, { method: 'get', path: '/api/units/:id', access: { permission: 'units.detail' }, params: idParams, summary: 'A unit with its active dispatches; a unit login sees its own only.', responses: { 200: z.object({ unit, dispatches: z.array(dispatch) }), 404: errorBody } }, async (c) => {
     const id = c.req.param('id');
     const user = c.get('user');
     if (user.role === 'unit' && user.unit !== id) throw new AccessDeniedError('a unit login may act only for its own unit', 'error.own_unit_only');
@@ -45,7 +47,7 @@ export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ unit: unitView(unit, units), dispatches: active.map((d) => dispatchView(d, user)) });
   });
 
-  app.patch('/api/units/:id/status', can('units.status'), async (c) => {
+  route(app, { method: 'patch', path: '/api/units/:id/status', access: { permission: 'units.status' }, params: idParams, body: statusBody, summary: 'Set a status people set by hand; the others follow the unit\'s dispatches.', responses: { 200: z.object({ unit }), 404: errorBody, 409: errorBody } }, async (c) => {
     const body = await jsonBody(c, statusBody);
     const { units } = opsOf(deps);
     assertSite(c.get('user'), (await units.get(c.req.param('id'))).site, 'unit', c.req.param('id'));
@@ -53,7 +55,7 @@ export function registerUnitRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ unit: unitView(unit, units) });
   });
 
-  app.put('/api/units/:id/roster', can('units.roster'), async (c) => {
+  route(app, { method: 'put', path: '/api/units/:id/roster', access: { permission: 'units.roster' }, params: idParams, body: rosterBody, summary: 'Replace the unit\'s roster of shifts.', responses: { 200: z.object({ unit }), 404: errorBody } }, async (c) => {
     const body = await jsonBody(c, rosterBody);
     const { units } = opsOf(deps);
     assertSite(c.get('user'), (await units.get(c.req.param('id'))).site, 'unit', c.req.param('id'));

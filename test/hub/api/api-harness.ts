@@ -8,6 +8,7 @@ import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { openTestDb, type TestDb } from '../store/test-db.ts';
 import { withSessionParts } from '../../../hub/api/sessions.ts';
+import { assertDeclaredResponse } from './declared-response.ts';
 
 export const PASSWORD = 'correct horse battery';
 export const SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -57,7 +58,13 @@ export async function apiHarness(options: { logins?: Partial<LoginPolicy>; db?: 
     const headers = new Headers(rest.headers);
     if (as) headers.set('authorization', `Bearer ${tokens[as]}`);
     if (json !== undefined) headers.set('content-type', 'application/json');
-    return Promise.resolve(app.request(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}) }, from ? { incoming: { socket: { remoteAddress: from } } } : undefined));
+    const method = rest.method ?? (json !== undefined ? 'POST' : 'GET');
+    return Promise.resolve(app.request(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json), method } : {}) }, from ? { incoming: { socket: { remoteAddress: from } } } : undefined))
+      .then(async (res) => {
+        // Every JSON answer a test gets is one its route declares (the OpenAPI document is checked against real traffic).
+        if (res.headers.get('content-type')?.startsWith('application/json')) assertDeclaredResponse(app, method, path, res.status, await res.clone().json());
+        return res;
+      });
   };
   const tokens: Record<string, string> = {};
   for (const u of USERS) {

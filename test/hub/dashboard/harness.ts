@@ -19,6 +19,7 @@ import { createHubEvents, type HubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createIngest, type Ingest } from '../../../hub/ingest/ingest.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
+import { assertDeclaredResponse } from '../api/declared-response.ts';
 import { NODE_ROUTE_MODULES } from '../../../hub/node-routes.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
 import { createOps, type OpsRuntime } from '../../../hub/ops.ts';
@@ -96,7 +97,16 @@ export async function startTestHub(options: { at?: number; policy?: AlarmPolicyI
   const ingest: Ingest = createIngest({ nc, db: store.db, dialect: 'sqlite', events, clock, logger: silentLogger, correlationWindowMs: 120_000, tuneEveryMs: 3_600_000, policies: ops.policies });
   await ingest.start();
   const app = createHubApp(deps, { extraRoutes: NODE_ROUTE_MODULES });
-  const server: ServerType = await new Promise((resolve) => { const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
+  // Every JSON answer is checked against its route's declared responses; what does not fit fails close().
+  const undeclared: string[] = [];
+  const checked = async (req: Request) => {
+    const res = await app.fetch(req);
+    if (res.headers.get('content-type')?.startsWith('application/json')) {
+      try { assertDeclaredResponse(app, req.method, req.url, res.status, await res.clone().json()); } catch (err) { undeclared.push((err as Error).message); }
+    }
+    return res;
+  };
+  const server: ServerType = await new Promise((resolve) => { const s = serve({ fetch: checked, hostname: '127.0.0.1', port: 0 }, () => resolve(s)); });
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`, clock, nc, nats, store, events, deps, site,
@@ -115,6 +125,7 @@ export async function startTestHub(options: { at?: number; policy?: AlarmPolicyI
       await nats.dispose();
       await store.destroy();
       rmSync(dir, { recursive: true, force: true });
+      if (undeclared.length) throw new Error(`answers their routes do not declare:\n${undeclared.join('\n')}`);
     },
   };
 }

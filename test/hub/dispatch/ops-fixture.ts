@@ -93,6 +93,7 @@ import { silentLogger } from '../../../common/log.ts';
 import { createHubEvents } from '../../../hub/events.ts';
 import { createIncidentService } from '../../../hub/incidents/incident-service.ts';
 import { createHubApp } from '../../../hub/api/app.ts';
+import { assertDeclaredResponse } from '../api/declared-response.ts';
 import { startSession, withSessionParts } from '../../../hub/api/sessions.ts';
 import type { ApiUser, HubDeps } from '../../../hub/api/deps.ts';
 import { createOps } from '../../../hub/ops.ts';
@@ -137,7 +138,9 @@ export async function opsApp(siteCfg: SiteConfig, start: number, options: { dial
     if (user) headers.authorization = `Bearer ${await as(user)}`;
     if (lang) headers['accept-language'] = lang;
     const res = await app.request(url, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
-    return { status: res.status, body: (await res.json()) as any };
+    const json = (await res.json()) as any;
+    assertDeclaredResponse(app, method, url, res.status, json);
+    return { status: res.status, body: json };
   };
   const authHeaders = async (user: ApiUser) => ({ authorization: `Bearer ${await as(user)}` });
   return {
