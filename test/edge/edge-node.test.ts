@@ -84,7 +84,7 @@ describe('edge node', () => {
       expect([...kinds()]).toEqual(expect.arrayContaining(['crowd.density', 'sensor.input', 'sensor.panic']));
       const crowd = alarms.find((a) => a.kind === 'crowd.density')!;
       expect(crowd).toMatchObject({ site: 'test', camera: 'cam1', zone: 'all', edge: 'edge1', state: 'raised' });
-      expect(crowd.snapshot?.bucket).toBe('vigil-snapshots');
+      expect(crowd.snapshot?.bucket).toBe('vigil-snapshots-test'); // one bucket per site
       expect(alarms.find((a) => a.kind === 'sensor.panic')).toMatchObject({ camera: 'panic1', severity: 'critical' });
 
       const beat = beats.at(-1)!;
