@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
@@ -11,15 +12,8 @@ import path from 'node:path';
  * - quiet: the way most cameras look most of the day: 8 s of people walking,
  *   then 20 s in which nothing moves but sensor noise, three times over.
  */
-function ffmpeg(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ffmpeg', ['-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err.trim()}`))));
-  });
-}
+const run = promisify(execFile);
+const ffmpeg = (args: string[]) => run('ffmpeg', ['-loglevel', 'error', '-y', ...args], { maxBuffer: 8 << 20 });
 
 async function build(out: string, args: string[]): Promise<string> {
   if (existsSync(out)) return out;

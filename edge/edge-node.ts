@@ -28,6 +28,7 @@ import { encodeCrowdGrid, poolGrid, type CrowdGrid } from '../common/crowd-grid.
 import { createJetStreamSink, type JetStreamSink } from './sink/jetstream-sink.ts';
 import { openOutbox } from './sink/outbox.ts';
 import type { AlarmSink, AnalyzerOutput } from './types.ts';
+import type { DensityMap } from './density/density-grid.ts';
 
 /**
  * An edge node: every camera of its site (or the subset it is given) through
@@ -91,8 +92,12 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
   // The heartbeat reports each camera's health condition as its alarms left it.
   const cameraCondition = new Map<string, Set<'offline' | 'frozen' | 'tamper'>>();
   const zoneLatest = new Map<string, readonly ZoneMeasures[]>();
-  /** each camera's latest density map, pooled for the heartbeat (about 1.4 kB a camera) */
-  const crowdLatest = new Map<string, { grid: CrowdGrid; sourceWidth: number; sourceHeight: number; at: string }>();
+  /** each camera's latest density map; pooled and encoded (about 1.4 kB a camera) only when a heartbeat is built */
+  const crowdLatest = new Map<string, { map: DensityMap; sourceWidth: number; sourceHeight: number; capturedAt: number }>();
+  const crowdGrid = (c: { map: DensityMap; sourceWidth: number; sourceHeight: number; capturedAt: number }): { grid: CrowdGrid; sourceWidth: number; sourceHeight: number; at: string } => ({
+    grid: encodeCrowdGrid(poolGrid(c.map.data, c.map.width, c.map.height, 32, 32), 32, 32),
+    sourceWidth: c.sourceWidth, sourceHeight: c.sourceHeight, at: new Date(c.capturedAt).toISOString(),
+  });
   const accepted: AlarmSink = {
     async send(alarm, evidence) {
       await sink.send(alarm, evidence);
@@ -156,7 +161,7 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
         if (crowd.length) zoneLatest.set(camera, crowd);
         const d = result.density;
         if (d && d.width % 32 === 0 && d.height % 32 === 0) {
-          crowdLatest.set(camera, { grid: encodeCrowdGrid(poolGrid(d.data, d.width, d.height, 32, 32), 32, 32), sourceWidth: result.frame.sourceWidth, sourceHeight: result.frame.sourceHeight, at: new Date(result.frame.capturedAt).toISOString() });
+          crowdLatest.set(camera, { map: d, sourceWidth: result.frame.sourceWidth, sourceHeight: result.frame.sourceHeight, capturedAt: result.frame.capturedAt });
         }
         liveView.offer(camera, result);
       },
@@ -224,7 +229,8 @@ export async function startEdgeNode(loaded: LoadedEdgeConfig, logger: Logger): P
     return {
       v: 1, site: siteId, edge: e.id, at: new Date().toISOString(), uptimeS: (Date.now() - started) / 1000,
       cameras: (m?.cameras ?? []).map((c) => {
-        const crowd = crowdLatest.get(c.camera);
+        const latest = crowdLatest.get(c.camera);
+        const crowd = latest ? crowdGrid(latest) : undefined;
         return {
           id: c.camera, state: cameraState(c.camera, c.framesIn), fps: c.fps, ...(m?.queueAgeMs.p95 != null ? { queueAgeMs: m.queueAgeMs.p95 } : {}),
           detect: { detected: c.detected, gated: c.gated, dropped: c.dropped, overloaded: c.overloaded }, ...(crowd ? { crowd } : {}),

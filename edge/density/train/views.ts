@@ -1,3 +1,5 @@
+import { seededRandom } from '../../../common/seeded-random.ts';
+
 /**
  * Training views of an annotated image. The deployed estimator always sees a
  * whole frame squeezed to 512²; training adds crops at other scales (a zoomed
@@ -19,18 +21,6 @@ export interface View {
 }
 
 export const FULL_VIEW = (w: number, h: number): View => ({ x: 0, y: 0, w, h, flip: false, gain: 1, bias: 0, grey: false });
-
-/** mulberry32: a small seeded generator, so that a training run can be repeated exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ViewPlan {
   /** random crops per image besides the whole image and its mirror. @default 4 */
