@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
@@ -27,17 +28,42 @@ export function folderMigrationProvider(dir = MIGRATIONS_DIR): MigrationProvider
   };
 }
 
+/**
+ * A catalog race, not a fault of ours: Kysely's introspection reads every
+ * schema in the database, and another schema dropped at that moment (another
+ * tenant, a test's cleanup) fails it with "schema … does not exist" or a cache
+ * lookup error. Retrying once the drop has committed succeeds.
+ */
+function isForeignCatalogRace(err: unknown, schema: string | undefined): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e || typeof e.message !== 'string') return false;
+  if (e.code === '3F000') return !schema || !e.message.includes(`"${schema}"`);
+  return e.code === 'XX000' && /cache lookup failed/.test(e.message);
+}
+
+const CATALOG_RACE_TRIES = 4;
+
 /** Runs pending migrations at start-up; fails fast with a StoreError naming the migration. */
 export async function migrateToLatest(db: Kysely<any>, provider: MigrationProvider = folderMigrationProvider()): Promise<string[]> {
   let result;
+  let schema: string | undefined;
   try {
     // Kysely looks for its lock table in every schema it can see; on PostgreSQL it
     // must look in ours, or another schema's table fools it into not creating one.
     const isPg = db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
-    const schema = isPg ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+    schema = isPg ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
     // Unordered: parallel branches add migrations with nearby dates.
     const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) });
-    result = await migrator.migrateToLatest();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await migrator.migrateToLatest();
+      } catch (err) {
+        if (attempt < CATALOG_RACE_TRIES && isForeignCatalogRace(err, schema)) { await delay(50 * attempt); continue; }
+        throw err;
+      }
+      if (attempt < CATALOG_RACE_TRIES && result.error && isForeignCatalogRace(result.error, schema)) { await delay(50 * attempt); continue; }
+      break;
+    }
   } catch (err) {
     throw new StoreError('STORE_MIGRATION', `database migration failed: ${(err as Error).message}`, { cause: err });
   }

@@ -54,6 +54,26 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('retries a migration that met another schema being dropped, but not a fault of its own', async () => {
+      // Kysely's introspection reads every schema; a concurrent drop elsewhere (seen in CI) must not fail start-up.
+      const all = await folderMigrationProvider().getMigrations();
+      const raceError = (name: string) => Object.assign(new Error(`schema "${name}" does not exist`), { code: '3F000' });
+      const u = await openTestDb(dialect, { migrate: false });
+      try {
+        let calls = 0;
+        const flaky = { getMigrations: async () => { if (++calls === 1) throw raceError('vigil_test_someone_else'); return all; } };
+        expect(await migrateToLatest(u.db, flaky)).toEqual(Object.keys(all).sort());
+        expect(calls).toBe(2);
+        const own = dialect === 'postgres' ? (u.options as { schema: string }).schema : undefined;
+        let ownCalls = 0;
+        const broken = { getMigrations: async () => { ownCalls++; throw own ? raceError(own) : new Error('no such table'); } };
+        await expect(migrateToLatest(u.db, broken)).rejects.toThrow(/migration/);
+        expect(ownCalls).toBe(1);
+      } finally {
+        await u.cleanup();
+      }
+    });
+
     it('stores an alarm once, whatever the number of deliveries', async () => {
       const a = crowdAlarm({ site: nextSite() });
       const first = await ingest([a, a]);
