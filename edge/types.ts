@@ -107,6 +107,13 @@ export interface DetectRequestOptions {
 export interface Detector {
   readonly name: string;
   readonly backend: string;
+  /**
+   * frames it works on at once (a pool: its workers). The live pipeline never
+   * hands it more, so that frames wait in the batcher, where a newer frame of
+   * the same camera replaces an older one and the earliest deadline goes
+   * first, not in a queue inside the detector. @default 1
+   */
+  readonly concurrency?: number;
   detect(frames: readonly Frame[], options?: DetectRequestOptions): Promise<DetectionResult[]>;
   close(): Promise<void>;
 }
@@ -134,7 +141,10 @@ export interface AnalyzerOutput {
 }
 
 /** Where alarms go: the JetStream outbox in production, stdout in replay, an array in tests. */
+/** the frame an alarm was raised on, with the boxes to draw on its snapshot */
+export interface AlarmEvidence { frame: Frame; draw?: BBox[]; persons?: BBox[] }
+
 export interface AlarmSink {
-  send(alarm: Alarm, evidence?: { frame: Frame; draw?: BBox[]; persons?: BBox[] }): Promise<void>;
+  send(alarm: Alarm, evidence?: AlarmEvidence): Promise<void>;
   close(): Promise<void>;
 }

@@ -45,9 +45,10 @@ export interface Batcher {
   /**
    * the next batch, once it is due (maxBatch or maxWaitMs); null after close.
    * Batches are formed only when asked for, so while the detector is busy frames
-   * wait here (one per camera at most) instead of queueing up.
+   * wait here (one per camera at most) instead of queueing up. `max` caps this
+   * batch below maxBatch (the detector has room for only so many frames now).
    */
-  next(): Promise<Frame[] | null>;
+  next(max?: number): Promise<Frame[] | null>;
   batches(): AsyncIterable<Frame[]>;
   /** whether a frame of this camera waits for detection */
   isPending(camera: string): boolean;
@@ -87,6 +88,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
   let timer: TimerHandle | null = null;
   let due = false;
   let waiter: ((b: Frame[] | null) => void) | null = null;
+  /** the cap the waiting next() asked for */
+  let waiterMax = Infinity;
   let closed = false;
   const waiting = new Map<string, { frame: Frame; resolve(): void }>();
   const m = { batches: 0, frames: 0, lastBatchSize: 0, lastQueueAgeMs: 0, maxQueueAgeMs: 0, droppedReplaced: 0, droppedStale: 0, lastInferenceMs: 0, inferenceTotal: 0, inferenceCount: 0 };
@@ -96,13 +99,13 @@ export function createBatcher(options: BatcherOptions): Batcher {
     timer = clock.setTimeout(() => { timer = null; due = true; deliver(); }, config.maxWaitMs);
   }
 
-  function take(): { batch: Frame[]; leftover: number } {
+  function take(max: number): { batch: Frame[]; leftover: number } {
     const now = clock.now();
     const batch: Frame[] = [];
     const freed: string[] = [];
     const order = [...pending.keys()].sort((a, b) => since.get(a)! - since.get(b)! || a.localeCompare(b));
     for (const camera of order) {
-      if (batch.length >= config.maxBatch) break;
+      if (batch.length >= Math.min(config.maxBatch, max)) break;
       const frame = pending.get(camera)!;
       pending.delete(camera);
       since.delete(camera);
@@ -129,7 +132,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
 
   function deliver(): void {
     if (!due || !waiter) return;
-    const { batch, leftover } = take();
+    const { batch, leftover } = take(waiterMax);
     // Frames left over (more cameras than maxBatch) have already waited; they are due at once.
     // Frames just let in by offer() start their own wait.
     due = leftover > 0 || pending.size >= config.maxBatch;
@@ -161,10 +164,11 @@ export function createBatcher(options: BatcherOptions): Batcher {
       if (!pending.has(frame.camera)) { self.push(frame); return Promise.resolve(); }
       return new Promise<void>((resolve) => waiting.set(frame.camera, { frame, resolve }));
     },
-    next() {
+    next(max = Infinity) {
       if (closed) return Promise.resolve(null);
       if (waiter) return Promise.reject(new Error('batcher.next() called while a previous call is still waiting'));
-      return new Promise((resolve) => { waiter = resolve; deliver(); });
+      if (!(max >= 1)) return Promise.reject(new ValidationError('max', `expected at least 1, got ${max}`));
+      return new Promise((resolve) => { waiter = resolve; waiterMax = max; deliver(); });
     },
     async *batches() {
       for (;;) {

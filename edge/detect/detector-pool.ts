@@ -169,6 +169,7 @@ export async function createDetectorPool(options: DetectorPoolOptions = {}): Pro
     name: 'centernet',
     get backend() { return backend; },
     get size() { return slots.length; },
+    get concurrency() { return slots.length; },
     hasDensity: density !== undefined,
     detect(frames, opts) {
       if (closed) return Promise.reject(new VigilError('DETECTOR_CLOSED', 'detector pool is closed'));

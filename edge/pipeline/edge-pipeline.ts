@@ -56,8 +56,12 @@ export interface EdgePipelineOptions {
    * still deterministic for a given value. @default 1
    */
   replayConcurrency?: number;
-  /** live only: batches in detection at once (a pool with N workers and one camera wants N). @default 2 */
-  maxBatchesInFlight?: number;
+  /**
+   * live only: frames in detection at once. More than the detector works on
+   * at once would only queue inside it, past the batcher's newest-wins and
+   * earliest-deadline order. @default the detector's concurrency, else 1
+   */
+  maxFramesInFlight?: number;
   /** how often analyzers' `tick` runs in live mode, ms. @default 1000 */
   tickMs?: number;
   /**
@@ -323,45 +327,47 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       log.error('camera decoder failed', { camera: cam.id, err });
     }
     cam.ended = true;
-    if (allEnded() && batcher!.metrics().pending === 0 && inflight.size === 0) batcher!.close();
+    closeIfDrained(batcher!);
   }
 
-  const maxInFlight = Math.max(1, Math.floor(options.maxBatchesInFlight ?? 2));
-  const inflight = new Set<Promise<void>>();
+  const maxInFlight = Math.max(1, Math.floor(options.maxFramesInFlight ?? detector.concurrency ?? 1));
+  /** frames in detection, each settling on its own */
+  const inflight = new Set<Promise<unknown>>();
   const allEnded = () => [...cams.values()].every((c) => c.ended);
+  const closeIfDrained = (b: Batcher) => { if (allEnded() && b.metrics().pending === 0 && inflight.size === 0) b.close(); };
 
-  /** Detects a batch; each camera's results are analysed in frame order even when batches overtake each other. */
-  function runBatch(b: Batcher, batch: Frame[]): Promise<void> {
+  /** Detects a batch; each camera's results are analysed in frame order even when frames overtake each other. */
+  function runBatch(b: Batcher, batch: Frame[]): void {
     const t0 = clock.now();
     const parts = batch.map((f) => {
       const cam = cams.get(f.camera)!;
       cam.taken++;
       cam.gate?.taken(f);
       const detected = dispatch(cam, f);
-      detected.catch(() => undefined); // reported below, in order
+      const settled: Promise<unknown> = detected.then(() => undefined, () => undefined).finally(() => {
+        inflight.delete(settled);
+        closeIfDrained(b);
+      });
+      inflight.add(settled);
       cam.analysing = cam.analysing
         .then(() => detected)
         .then((result) => analyse(cam, result))
         .catch((err: unknown) => log.error('detection failed for a frame', { camera: cam.id, seq: f.seq, err }));
       return detected;
     });
-    return Promise.allSettled(parts).then(() => { b.recordInference(clock.now() - t0); });
+    void Promise.allSettled(parts).then(() => { b.recordInference(clock.now() - t0); });
   }
 
   async function detectLoop(): Promise<void> {
     const b = batcher!;
     for (;;) {
-      // Up to `maxInFlight` batches at once keeps every pool worker busy, while
-      // the batcher still holds at most one waiting frame per camera.
+      // Only as many frames as the detector works on at once: the rest wait in
+      // the batcher, one per camera, where a newer frame replaces an older one.
       while (inflight.size >= maxInFlight) await Promise.race(inflight);
       if (allEnded() && b.metrics().pending === 0) break;
-      const batch = await b.next();
+      const batch = await b.next(maxInFlight - inflight.size);
       if (!batch) break;
-      const p: Promise<void> = runBatch(b, batch).finally(() => {
-        inflight.delete(p);
-        if (allEnded() && b.metrics().pending === 0 && inflight.size === 0) b.close();
-      });
-      inflight.add(p);
+      runBatch(b, batch);
     }
     await Promise.allSettled([...inflight]);
     await Promise.all([...cams.values()].map((c) => c.analysing));

@@ -4,6 +4,7 @@ import { createMemorySink } from '../../../edge/pipeline/memory-sink.ts';
 import { defaultAnalyzers, type AnalyzerFactory } from '../../../edge/pipeline/analyzer-factories.ts';
 import { cameraSchema } from '../../../common/config/site.ts';
 import type { Alarm } from '../../../common/alarm.ts';
+import type { DetectRequestOptions, Frame } from '../../../edge/types.ts';
 import { fakeDecoder, fakeDetector, row } from './fakes.ts';
 
 // Fake frames are black and still, which the camera-health analyzer rightly
@@ -87,12 +88,12 @@ describe('edge pipeline (fake detector)', () => {
     expect(m.batcher!.pending).toBe(0);
   });
 
-  it('live mode keeps several batches in detection yet analyses each camera in frame order', async () => {
+  it('live mode keeps several frames in detection yet analyses each camera in frame order', async () => {
     const seen: Record<string, number[]> = { a: [], b: [] };
     // Even frames take far longer than odd ones, so later batches overtake earlier ones.
     const det = fakeDetector(() => row(1), (f) => (f.seq % 2 ? 2 : 40));
     const p = createEdgePipeline({
-      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), maxBatchesInFlight: 3,
+      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), maxFramesInFlight: 3,
       cameras: [{ config: camera('a'), decoder: fakeDecoder('a', 40, { gapMs: 8 }) }, { config: camera('b'), decoder: fakeDecoder('b', 40, { gapMs: 8 }) }],
       batcher: { maxWaitMs: 5, maxAgeMs: 10_000 },
       onResult: (cam, r) => { seen[cam]!.push(r.frame.seq); },
@@ -210,7 +211,7 @@ describe('edge pipeline (fake detector)', () => {
     const det = fakeDetector(() => row(1), 20);
     const ids = ['c1', 'c2', 'c3', 'c4'];
     const p = createEdgePipeline({
-      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), tickMs: 100, maxBatchesInFlight: 1,
+      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(), tickMs: 100, maxFramesInFlight: 1,
       batcher: { maxBatch: 1, maxWaitMs: 1, maxAgeMs: 1500 },
       cameras: ids.map((id) => ({ config: camera(id), decoder: fakeDecoder(id, 150, { gapMs: 10 }) })),
     });
@@ -224,6 +225,38 @@ describe('edge pipeline (fake detector)', () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(Math.max(2, Math.ceil(0.15 * Math.max(...counts))));
     for (const c of m.cameras) expect(c.detected + c.dropped).toBe(150);
     expect(m.queueAgeMs.max!).toBeLessThan(1500);
+  });
+
+  it('gives the detector no more frames than it works on at once, so frames wait in the batcher and are fresh when detected', async () => {
+    // A pool of 2 workers at 40 ms a frame against 4 cameras at 100 frames/s.
+    let inside = 0, most = 0;
+    const ages: number[] = [];
+    const base = fakeDetector(() => row(1));
+    const det = {
+      ...base, concurrency: 2,
+      async detect(frames: readonly Frame[], o?: DetectRequestOptions) {
+        inside += frames.length; most = Math.max(most, inside);
+        for (const f of frames) ages.push(Date.now() - f.capturedAt);
+        await new Promise((r) => setTimeout(r, 40));
+        inside -= frames.length;
+        return base.detect(frames, o);
+      },
+    };
+    const ids = ['c1', 'c2', 'c3', 'c4'];
+    const p = createEdgePipeline({
+      site: 's', edgeId: 'e', mode: 'live', detector: det, sink: createMemorySink(),
+      batcher: { maxWaitMs: 1, maxAgeMs: 10_000 },
+      cameras: ids.map((id) => ({ config: camera(id), decoder: fakeDecoder(id, 60, { gapMs: 10 }) })),
+    });
+    p.start();
+    const m = await p.done;
+    expect(most).toBe(2);
+    // Queued inside the detector, a frame would wait up to 4 × 40 / 2 = 80 ms; in the batcher a newer one replaces it.
+    expect(ages.length).toBeGreaterThan(10);
+    // (The cameras' last frames, once no newer frame replaces them, wait their turn: hence the 90th percentile.)
+    const p90 = [...ages].sort((a, b) => a - b)[Math.floor(0.9 * ages.length)]!;
+    expect(p90).toBeLessThan(60);
+    expect(m.dropped).toBeGreaterThan(0);
   });
 
   it('refuses bad options by name', () => {
