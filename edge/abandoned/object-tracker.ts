@@ -14,6 +14,8 @@ import { createEpisode, type Episode } from '../rules/episode.ts';
  * the dwell: a stranger standing by does not reset that timer. An object no
  * person was seen to leave is raised only if `unownedDwellS` is set, after
  * that longer dwell without anyone staying near it, and with less confidence.
+ * Either way it must have kept its place and its shape: a flag, tape or
+ * foliage shows a different part of itself from one frame to the next.
  * Pure logic in frame pixels and media seconds, so that tests can drive it
  * with synthetic blobs and persons.
  */
@@ -41,6 +43,8 @@ export interface TrackedObject {
   edgeRatio: number;
   /** media time it arrived */
   readonly since: number;
+  /** media time this track was started: its own history begins here, whatever the blob's age */
+  readonly tracked: number;
   lastSeen: number;
   lastAttended: number;
   label: string | null;
@@ -59,6 +63,10 @@ export interface TrackedObject {
   contrastRatio: number;
   /** recent frames: whether its blob was there in about the same place (tape and branches come and go) */
   hits: { time: number; ok: boolean }[];
+  /** its last view: box, time, and whether a person's box covered it then */
+  view: { time: number; box: BBox; occluded: boolean };
+  /** recent pairs of consecutive clear views: whether it kept its shape between them (a flag's outline flaps, a bag's does not) */
+  shape: { time: number; steady: boolean }[];
   /** last time its blob was (nearly) as large as the anchor */
   fullAt: number;
   /** where and when its owner's track was last seen, once that track died near it */
@@ -134,6 +142,14 @@ export interface ObjectTrackerOptions {
   stableWindowS?: number;
   /** fraction of those frames @default 0.75 */
   stableFraction?: number;
+  /** seconds over which its shape must have held steady before it is raised @default 10 */
+  steadyWindowS?: number;
+  /** overlap of its box with its box in the frame before that counts as the same shape @default 0.7 */
+  steadyIou?: number;
+  /** fraction of its consecutive clear views in that window that must keep the shape @default 0.6 */
+  steadyFraction?: number;
+  /** person heights the foot of someone staying may move over attendStillS (walking towards the camera keeps a box overlapping itself) @default 0.15 */
+  attendStillHeights?: number;
   /** new alarm episode ids @default `<idPrefix>-ep-<n>` */
   newEpisode?: (t: number) => string;
   /** seconds the blob may stay smaller than its anchor before the anchor shrinks to it @default 2 */
@@ -159,15 +175,41 @@ function overlapOfSmaller(a: BBox, b: BBox): number {
 export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracker {
   const o = Object.freeze({
     occludedMaxS: 120, goneAfterS: 1, ghostRatio: 0.85, objectRatio: 1.5, attendStillS: 1.5, attendStillIou: 0.5, attendWindowS: 3, seenWithinS: 2,
-    ghostContrast: 1, objectContrast: 1.6, ownerLookbackS: 10, ownerBeforeS: 1.5, ownerAfterS: 2.5, ownerGapHeights: 0.5, stableWindowS: 3, stableFraction: 0.75, shrinkAfterS: 2, reacquireS: 6, ...options,
+    ghostContrast: 1, objectContrast: 1.6, ownerLookbackS: 10, ownerBeforeS: 1.5, ownerAfterS: 2.5, ownerGapHeights: 0.5, stableWindowS: 3, stableFraction: 0.75, steadyWindowS: 10, steadyIou: 0.7, steadyFraction: 0.6, attendStillHeights: 0.15, shrinkAfterS: 2, reacquireS: 6, ...options,
   });
   let tracks: TrackedObject[] = [];
   let seq = 0;
   let episodes = 0;
+  /** media time of the previous step, to tell consecutive views from views with a gap */
+  let lastTime = -Infinity;
   /** recent person-track boxes, to find who left a new object */
   let history: { time: number; id: number; box: BBox }[] = [];
 
   const isGhost = (b: StaticBlob) => b.edgeRatio < o.ghostRatio && (b.contrastRatio ?? 0) < o.ghostContrast;
+
+  /**
+   * Whether a person at `box` has stayed: a box of theirs from `attendStillS`
+   * or more ago overlaps this one and its foot has hardly moved. Overlap alone
+   * lets through someone walking slowly towards or away from the camera, whose
+   * box shifts by less than a third of its height in that time.
+   */
+  function stayed(box: BBox, trail: readonly { time: number; box: BBox }[], now: number): boolean {
+    const h = box[3] - box[1];
+    return trail.some((p) => now - p.time >= o.attendStillS && iou(box, p.box) >= o.attendStillIou
+      && Math.hypot((box[0] + box[2] - p.box[0] - p.box[2]) / 2, box[3] - p.box[3]) <= o.attendStillHeights * h);
+  }
+
+  /**
+   * Whether it kept its shape over the last `steadyWindowS`: among pairs of
+   * consecutive frames in which it was seen with nobody in front of it, most
+   * show the same box. A bag's static cells stay put; a flag, tape or foliage
+   * shows a different part of itself each frame while staying within its
+   * fullest extent (so its anchor hits pass). No clear pair is no evidence.
+   */
+  function steady(t: TrackedObject): boolean {
+    const n = t.shape.length;
+    return n > 0 && t.shape.filter((p) => p.steady).length >= o.steadyFraction * n;
+  }
 
   function radiusFor(rules: TrackerRules, person: BBox): number {
     return Math.max(rules.attendRadius, (rules.attendHeights ?? 0) * (person[3] - person[1]));
@@ -195,6 +237,8 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
     history = history.filter((h) => s.time - h.time <= o.ownerLookbackS);
     for (const p of people) if (p.lastSeen === s.time && p.id > 0) history.push({ time: s.time, id: p.id, box: p.box });
     const events: TrackerEvent[] = [];
+    const prevTime = lastTime;
+    lastTime = s.time;
     const used = new Set<number>();
     // Greedy association by overlap with where each object came to rest.
     const pairs: { t: number; b: number; v: number }[] = [];
@@ -226,6 +270,10 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         t.edgeRatio += 0.3 * (b.edgeRatio - t.edgeRatio);
         t.contrastRatio += 0.3 * ((b.contrastRatio ?? 1) - t.contrastRatio);
         t.hits.push({ time: s.time, ok: iou(b.box, t.anchor) >= 0.5 || overlapOfSmaller(b.box, t.anchor) >= 0.8 });
+        // Someone in front of it changes its visible part: such frames say nothing about its own shape.
+        const occluded = s.persons.some((p) => boxGap(p, t.anchor) === 0);
+        if (!t.view.occluded && !occluded && t.view.time === prevTime) t.shape.push({ time: s.time, steady: iou(t.view.box, b.box) >= o.steadyIou });
+        t.view = { time: s.time, box: [...b.box], occluded };
         // Passers-by and the short-term background reveal an object piece by piece: keep its fullest view.
         if (b.cells >= 0.8 * t.anchorCells) t.fullAt = s.time;
         if (b.cells >= t.anchorCells && overlapOfSmaller(t.anchor, b.box) >= 0.7) { t.anchor = [...b.box]; t.anchorCells = b.cells; }
@@ -256,12 +304,13 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
         id: `${o.idPrefix}-${++seq}`,
         box: [...b.box], cellBox: [...b.cellBox], anchor: [...b.box], anchorCells: b.cells, edgeRatio: b.edgeRatio,
         contrastRatio: b.contrastRatio ?? 1,
-        since: b.since, lastSeen: s.time, lastAttended: -Infinity,
+        since: b.since, tracked: s.time, lastSeen: s.time, lastAttended: -Infinity,
         label: null, labelScore: 0, alarm: createEpisode({ newEpisode: o.newEpisode ?? (() => `${o.idPrefix}-ep-${++episodes}`) }), nearPersons: [],
         owner: owner?.id ?? null, owned: owner !== null, ownerNearAt: s.time, hits: [{ time: s.time, ok: true }], fullAt: s.time,
         // An owner whose track already died (lost while crouching over it) may still be picked up again.
         ownerLost: owner && !people.some((p) => p.id === owner.id) ? { time: s.time, box: owner.box } : null,
         ownerLostBox: owner?.box ?? null, ownerLeft: false, ownerTrail: [],
+        view: { time: s.time, box: [...b.box], occluded: s.persons.some((p) => boxGap(p, b.box) === 0) }, shape: [],
       });
     });
 
@@ -273,6 +322,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       // a body width or more per second and never qualify, so a busy walkway
       // does not keep an object "attended" forever.
       t.hits = t.hits.filter((h) => s.time - h.time <= o.stableWindowS);
+      t.shape = t.shape.filter((p) => s.time - p.time <= o.steadyWindowS);
       if (t.owner !== null) {
         const owner = people.find((p) => p.id === t.owner);
         // Unseen but alive, the owner may still be where they were last seen: near counts until the track dies.
@@ -285,7 +335,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
           // Until they first step away, the owner is with it. Once they have, coming back counts only if they
           // stay (as attending does): in a crowd a track can pass from one walker to the next, and a walker
           // brushing past must not restart the timer.
-          if (!t.ownerLeft || t.ownerTrail.some((h) => s.time - h.time >= o.attendStillS && iou(owner.box, h.box) >= o.attendStillIou)) {
+          if (!t.ownerLeft || stayed(owner.box, t.ownerTrail, s.time)) {
             t.ownerNearAt = s.time;
             t.ownerLeft = false;
           }
@@ -304,7 +354,7 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       }
       const near = people.filter((p) => p.lastSeen === s.time && boxGap(p.box, t.anchor) <= radiusFor(rules, p.box)).map((p) => p.box);
       t.nearPersons = t.nearPersons.filter((h) => s.time - h.time <= o.attendWindowS);
-      if (near.some((p) => t.nearPersons.some((h) => s.time - h.time >= o.attendStillS && iou(p, h.box) >= o.attendStillIou))) t.lastAttended = s.time;
+      if (near.some((p) => stayed(p, t.nearPersons, s.time))) t.lastAttended = s.time;
       for (const p of near) t.nearPersons.push({ time: s.time, box: p });
       for (const bag of s.bags) {
         if ((iou(bag.bbox, t.anchor) >= 0.2 || overlapOfSmaller(bag.bbox, t.anchor) >= 0.6) && bag.score > t.labelScore) {
@@ -316,8 +366,10 @@ export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracke
       if (t.alarm.open || s.time - t.lastSeen > o.seenWithinS) continue;
       // Neither clearly new edges nor a clear contrast with the floor: moving background (tape, foliage) that settled for a while.
       if (t.edgeRatio < o.objectRatio && t.contrastRatio < o.objectContrast) continue;
-      // Flutter: it must have been there, in the same place, for most of the last few seconds.
-      if (s.time - t.since < o.stableWindowS || t.hits.filter((h) => h.ok).length < o.stableFraction * t.hits.length) continue;
+      // Flutter: it must have been there, in the same place, for most of the last few seconds, as this track has
+      // seen it (a track started on a flickering blob inherits the blob's age, not a history), and kept its shape.
+      if (s.time - t.since < o.stableWindowS || s.time - t.tracked < o.stableWindowS || t.hits.filter((h) => h.ok).length < o.stableFraction * t.hits.length) continue;
+      if (!steady(t)) continue;
       if (t.owned) {
         const unattended = s.time - t.ownerNearAt;
         if (unattended >= rules.dwellS) {

@@ -116,7 +116,8 @@ describe('abandoned-object analyzer', () => {
     expect(play(analyzer({ dwellOverrideS: 6 }), 18, (t) => ({ patches: t >= 4 ? [BAG] : [] }))[0]?.alarm.mediaTime).toBe(16);
     const zone = { id: 'hall', polygon: [[150, 100], [300, 100], [300, 250], [150, 250]], areaM2: 50, abandoned: { unownedDwellS: 5, calibration: 'none' } };
     const out = play(analyzer({}, { zones: [zone] }), 14, (t) => ({ patches: t >= 4 ? [BAG] : [] }));
-    expect(out[0]?.alarm).toMatchObject({ mediaTime: 9, zone: 'hall' });
+    // 4 s + the zone's 5 s, but not before the tracker has followed it for its 3 s stability window (from about 7 s).
+    expect(out[0]?.alarm).toMatchObject({ mediaTime: 10, zone: 'hall' });
   });
 
   it('respects exclude masks, include masks and the size limits', () => {
