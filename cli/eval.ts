@@ -10,7 +10,8 @@ const USAGE = 'usage: vigil eval abandoned [--json] [--recorded] [--only clip,cl
  * per-clip table (clip, truth, TP, FP, FN, delay) and totals, scored by the
  * one rule in edge/scoring/abandoned-match.ts. By default the detector model
  * runs on every frame; --recorded replays its recorded detections instead
- * (seconds, not minutes).
+ * (seconds, not minutes). Exits 3 when a clip decoded short or the pipeline
+ * logged errors on it (an analyzer that throws would otherwise score clean).
  */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(argv, {
@@ -39,7 +40,9 @@ export async function run(argv: string[]): Promise<number> {
     // A clip that decoded much less than it should is not a clip that was evaluated.
     const short = result.clips.filter((o) => o.frames < o.expectedFrames - 2);
     for (const o of short) process.stderr.write(`vigil eval: ${o.clip} decoded ${o.frames} of ${o.expectedFrames} frames\n`);
-    return short.length ? 3 : 0;
+    const failed = result.clips.filter((o) => o.errors.length);
+    for (const o of failed) process.stderr.write(`vigil eval: ${o.clip}: the pipeline logged errors, its score does not count: ${o.errors.slice(0, 3).join('; ')}\n`);
+    return short.length || failed.length ? 3 : 0;
   } finally {
     await model?.close();
   }

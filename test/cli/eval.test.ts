@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { evalClips } from '../../fixtures/compose/eval-set.ts';
+import { evaluate } from '../../fixtures/compose/eval-run.ts';
+import type { DetectionResult, Detector } from '../../edge/types.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const vigil = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vigil.js'), 'eval', ...args], { encoding: 'utf8', cwd: ROOT });
@@ -27,5 +30,20 @@ describe('vigil eval abandoned', () => {
     const none = vigil('abandoned', '--recorded', '--only', 'no-such-clip');
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/--only: no evaluation clip named no-such-clip/);
+  }, 120_000);
+
+  it('keeps what the pipeline logged as errors, so that a clip whose analyzers failed does not score clean', async () => {
+    // Detections that are not a list make every analyzer throw on every frame: no alarm, so 0 FP, unless errors count.
+    const broken: Detector = {
+      name: 'broken', backend: 'none',
+      async detect(frames) { return frames.map((frame) => ({ frame, detections: null, inferenceMs: 0 }) as unknown as DetectionResult); },
+      async close() {},
+    };
+    const r = await evaluate(await evalClips(['negative-brief']), { detector: 'model', model: broken });
+    expect(r.clips[0]!.falsePositives).toBe(0);
+    expect(r.clips[0]!.errors.length).toBeGreaterThan(0);
+    expect(r.clips[0]!.errors[0]).toMatch(/analyzer failed on a frame/);
+    const ok = await evaluate(await evalClips(['negative-brief']), { detector: 'recorded' });
+    expect(ok.clips[0]!.errors).toEqual([]);
   }, 120_000);
 });

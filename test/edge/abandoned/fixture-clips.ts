@@ -13,7 +13,9 @@ import type { Alarm } from '../../../common/alarm.ts';
 export async function runClip(name: string): Promise<ClipOutcome> {
   const clips = await evalClips([name]);
   if (clips.length !== 1) throw new Error(`no evaluation clip ${name}`);
-  return (await evaluate(clips, { detector: 'recorded' })).clips[0]!;
+  const o = (await evaluate(clips, { detector: 'recorded' })).clips[0]!;
+  if (o.errors.length) throw new Error(`${name}: the pipeline logged errors: ${o.errors.join('; ')}`);
+  return o;
 }
 
 /** The alarms of one clip, for tests that look past the score (clearing). */
