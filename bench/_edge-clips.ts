@@ -36,3 +36,16 @@ export function quietClip(vtest: string): Promise<string> {
   const parts = [0, 25, 50].map((s, i) => `[0:v]trim=start=${s}:end=${s + 8},setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=20[p${i}]`);
   return build(out, ['-i', vtest, '-filter_complex', `${parts.join(';')};[p0][p1][p2]concat=n=3:v=1:a=0,noise=alls=4:allf=t[v]`, '-map', '[v]', '-r', '10']);
 }
+
+/**
+ * The quiet clip started `offsetS` into its 84 s loop: cameras that are not
+ * in step, as real ones are not (people reach each view at its own time).
+ */
+export async function quietClipAt(vtest: string, offsetS: number): Promise<string> {
+  const quiet = await quietClip(vtest);
+  if (offsetS <= 0) return quiet;
+  const out = path.join(path.dirname(vtest), `bench-quiet-${offsetS}s.mp4`);
+  return build(out, ['-i', quiet, '-filter_complex',
+    `[0:v]split[x][y];[x]trim=start=${offsetS},setpts=PTS-STARTPTS[a];[y]trim=end=${offsetS},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]`,
+    '-map', '[v]', '-r', '10']);
+}
