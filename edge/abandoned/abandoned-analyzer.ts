@@ -22,6 +22,25 @@ export interface AbandonedAnalyzerOptions {
 /** COCO-80, 0-indexed: backpack, handbag, suitcase. */
 export const BAG_CLASSES: ReadonlySet<number> = new Set([24, 26, 28]);
 const PERSON = 0;
+/**
+ * car, motorcycle, bus, train, truck. A static change on one (a boot or door
+ * left open, a car that parked) is parking, a rule of its own, not an object
+ * left behind; bicycles stay objects, since one can be left like a bag.
+ */
+/** Fraction of box `a` that lies inside box `b`. */
+function coveredBy(a: BBox, b: BBox): number {
+  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const area = (a[2] - a[0]) * (a[3] - a[1]);
+  return area > 0 ? (ix * iy) / area : 0;
+}
+
+export const VEHICLE_CLASSES: ReadonlySet<number> = new Set([2, 3, 5, 6, 7]);
+const VEHICLE_MIN_SCORE = 0.3;
+/** Vehicle boxes are remembered this long: a parked car's score flickers around the threshold from frame to frame. */
+const VEHICLE_MEMORY_S = 5;
+/** Fraction of a blob inside a vehicle box for the blob to be part of the vehicle. */
+const VEHICLE_COVER = 0.6;
 /** Below this a person detection is too doubtful to mask the background or attend an object. */
 const PERSON_MIN_SCORE = 0.3;
 /** Fraction of a person box that must differ from the long-term background for it to count as someone there. */
@@ -71,6 +90,8 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
   let tracker: ObjectTracker = newTracker(`${camera.id}-obj`);
   let people: PersonTracker = createPersonTracker();
   let last: Frame | null = null;
+  /** vehicle boxes seen lately (see VEHICLE_CLASSES) */
+  let vehicles: { t: number; box: BBox }[] = [];
 
   function zoneRules(point: readonly [number, number]): ZoneRules {
     const zone = zones.find((z) => pointInPolygon(point, z.polygon));
@@ -146,6 +167,8 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
     const outputs: AnalyzerOutput[] = [];
     const persons = result.detections.filter((d) => d.classId === PERSON && d.score >= PERSON_MIN_SCORE).map((d) => d.bbox);
     const bags = result.detections.filter((d) => BAG_CLASSES.has(d.classId)).map((d) => ({ bbox: d.bbox, label: d.label, score: d.score }));
+    vehicles = vehicles.filter((v) => frame.mediaTime - v.t <= VEHICLE_MEMORY_S && v.t <= frame.mediaTime);
+    for (const d of result.detections) if (VEHICLE_CLASSES.has(d.classId) && d.score >= VEHICLE_MIN_SCORE) vehicles.push({ t: frame.mediaTime, box: d.bbox });
     const bg = model.update(frame.data, frame.mediaTime, persons);
     if (bg.rebaselined) {
       // The whole scene changed (or this is the first frame): nothing tracked before is meaningful now.
@@ -160,7 +183,8 @@ export function createAbandonedAnalyzer(options: AbandonedAnalyzerOptions): Anal
     const live = people.step(frame.mediaTime, present, frame);
     const blobs = m.blobs().filter((b) =>
       // A shadow or a patch of light is the same floor; tape and branches are thin; where the density head sees a person, it is one.
-      !b.lightingOnly && b.solidity >= MIN_SOLIDITY && !(result.density && heatOn(result.density, frame, b.box) >= HEAT_PERSONS));
+      !b.lightingOnly && b.solidity >= MIN_SOLIDITY && !(result.density && heatOn(result.density, frame, b.box) >= HEAT_PERSONS)
+      && !vehicles.some((v) => coveredBy(b.box, v.box) >= VEHICLE_COVER));
     const events = tracker.step({
       time: frame.mediaTime,
       blobs,

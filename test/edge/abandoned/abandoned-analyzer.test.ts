@@ -67,6 +67,17 @@ describe('abandoned-object analyzer', () => {
     expect(out[0]!.alarm.object).toMatchObject({ class: 'suitcase', confidence: 0.68 });
   });
 
+  it('leaves a change on a detected vehicle (a boot left open) to parking rules, but not a bicycle left like a bag', () => {
+    // The detector sees a car around the patch in most frames, as its score flickers about the threshold.
+    const around: BBox = [190, 140, 240, 196];
+    const detected = (classId: number, label: string) => (t: number): Detection[] => (Math.round(t * FPS) % 4 === 3 ? [] : [{ bbox: around, score: 0.45, classId, label }]);
+    const car = detected(2, 'car');
+    expect(play(analyzer(), 30, (t) => ({ patches: t >= 4 ? [BAG] : [], detections: car(t) }))).toEqual([]);
+    const bicycle = detected(1, 'bicycle');
+    const out = play(analyzer(), 30, (t) => ({ patches: t >= 4 ? [BAG] : [], detections: bicycle(t) }));
+    expect(out.map((o) => o.alarm.state)).toEqual(['raised']);
+  });
+
   it('does not raise while someone stays beside the object, then raises after the grace once they leave', () => {
     const a = analyzer();
     const owner: BBox = [236, 110, 262, 190];
