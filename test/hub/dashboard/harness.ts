@@ -52,10 +52,20 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** Today at `hour`:00 in the site's time zone: every demo unit has its full day roster then. */
+/**
+ * The latest `hour`:00 in the site's time zone at or before `now`: every demo
+ * unit has its full day roster then. Never later than now: tests stamp
+ * alarms and heartbeats with the wall clock, and the live view keeps the last
+ * hour by the hub's clock, so the hub must not run ahead of them (before
+ * 10:00 in Shanghai, "today at 10:00" was hours ahead and the live tests
+ * failed from 16:00 to 01:00 UTC).
+ */
 export function dayShiftInstant(timeZone: string, hour = 10, now = Date.now()): number {
   const p = zonedParts(now, timeZone);
-  return zonedToEpoch(p.year, p.month, p.day, hour, 0, timeZone);
+  const today = zonedToEpoch(p.year, p.month, p.day, hour, 0, timeZone);
+  if (today <= now) return today;
+  const y = zonedParts(now - 24 * 3600_000, timeZone);
+  return zonedToEpoch(y.year, y.month, y.day, hour, 0, timeZone);
 }
 
 /**
