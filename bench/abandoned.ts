@@ -7,13 +7,9 @@ import { createAbandonedAnalyzer } from '../edge/abandoned/abandoned-analyzer.ts
 import { createBackgroundModel } from '../edge/abandoned/background-model.ts';
 import { createDetectorPool } from '../edge/detect/detector-pool.ts';
 import type { Frame } from '../edge/types.ts';
-import { decodeFrames } from '../fixtures/compose/decode-frames.ts';
-import { evalClips } from '../fixtures/compose/eval-set.ts';
+import { msPerFrame, vtestFrames } from './_per-frame.ts';
+import { evalClips, type EvalClip } from '../fixtures/compose/eval-set.ts';
 import { evaluate } from '../fixtures/compose/eval-run.ts';
-import { silentLogger } from '../common/log.ts';
-import { createMemorySink } from '../edge/pipeline/memory-sink.ts';
-import { createRecordedDetector } from '../edge/replay/recorded-detector.ts';
-import { runReplay } from '../edge/replay/replay-runner.ts';
 import { pingPongClip, pingPongTime } from './_soak-clips.ts';
 
 /**
@@ -35,32 +31,14 @@ import { pingPongClip, pingPongTime } from './_soak-clips.ts';
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 export async function bench(ctx: BenchContext): Promise<Record<string, unknown>> {
   const [vtest] = await evalClips(['negative-vtest']);
   const rec = await vtest!.recorded();
   const count = ctx.quick ? 40 : 160;
-  const frames: Frame[] = [];
-  for await (const f of decodeFrames(path.join(root, 'fixtures', '.cache', 'vtest.avi'), { fps: 4, duration: count / 4 })) frames.push(f);
+  const frames = await vtestFrames(count);
   const passes = ctx.quick ? 2 : 5;
   const camera = cameraSchema.parse({ id: 'bench', source: { file: 'vtest.avi' } });
-  const perFrame = (make: () => (f: Frame) => void) => {
-    // One pass unmeasured: the JIT's warm-up is not the steady state.
-    const warm = make();
-    for (const f of frames) warm(f);
-    const ms: number[] = [];
-    for (let p = 0; p < passes; p++) {
-      const step = make();
-      const t0 = performance.now();
-      for (const f of frames) step(f);
-      ms.push((performance.now() - t0) / frames.length);
-    }
-    return median(ms);
-  };
+  const perFrame = (make: () => (f: Frame) => void) => msPerFrame(frames, passes, make);
   const background = perFrame(() => {
     const m = createBackgroundModel({ width: frames[0]!.width, height: frames[0]!.height });
     return (f) => { m.update(f.data, f.mediaTime, []); m.blobs(); };
@@ -106,26 +84,20 @@ const SOAK_CYCLES = 8;
 
 async function soakRun(ctx: BenchContext): Promise<Record<string, unknown>> {
   const clips = await evalClips(['negative-vtest', 'negative-vtest-mirrored', 'negative-vtest-shifted']);
-  const perClip: Record<string, { minutes: number; falseAlarms: number; frames: number; errors: number }> = {};
-  let seconds = 0, falseAlarms = 0;
-  for (const c of clips) {
-    const video = await pingPongClip(c.video, c.fps, SOAK_CYCLES, path.join(root, 'fixtures', '.cache'));
-    const rec = await c.recorded();
+  // Each negative clip played there and back, scored by the eval itself: every raised alarm is a false one.
+  const soaked = await Promise.all(clips.map(async (c): Promise<EvalClip> => {
     const frames = Math.round(c.durationS * c.fps);
-    const lookup = (t: number) => rec.lookup(pingPongTime(t, frames, c.fps));
-    let sink = createMemorySink();
-    let errors = 0;
-    const logger = { ...silentLogger, error: () => { errors++; }, child: () => logger };
-    const summary = await runReplay({
-      video, fps: c.fps, detector: createRecordedDetector(lookup, rec.width), workers: 1, logger,
-      abandoned: { dwellS: c.dwellS, ...c.abandoned }, sink: () => (sink = createMemorySink()),
-    });
-    const raised = sink.alarms.filter((a) => a.kind === 'object.abandoned' && a.state === 'raised').length;
-    const s = summary.frames / c.fps;
-    perClip[c.name] = { minutes: Math.round(s / 6) / 10, falseAlarms: raised, frames: summary.frames, errors };
-    ctx.log(`soak ${c.name} ×${SOAK_CYCLES} there and back: ${summary.frames} frames (${(s / 60).toFixed(1)} min), ${raised} false alarm(s)${errors ? `, ${errors} pipeline error(s)` : ''}`);
-    seconds += s;
-    falseAlarms += raised;
-  }
-  return { hours: Math.round((seconds / 3600) * 100) / 100, falseAlarms, perHour: Math.round((falseAlarms / (seconds / 3600)) * 100) / 100, clips: perClip };
+    return {
+      ...c, name: `${c.name}-soak`, durationS: 2 * SOAK_CYCLES * c.durationS,
+      video: await pingPongClip(c.video, c.fps, SOAK_CYCLES, path.join(root, 'fixtures', '.cache')),
+      recorded: async () => {
+        const rec = await c.recorded();
+        return { width: rec.width, lookup: (t) => rec.lookup(pingPongTime(t, frames, c.fps)) };
+      },
+    };
+  }));
+  const r = await evaluate(soaked, { detector: 'recorded', onClip: (o) => ctx.log(`soak ${o.clip} (${SOAK_CYCLES} times there and back): ${o.frames} frames, ${o.falsePositives} false alarm(s)${o.errors.length ? `, pipeline errors: ${o.errors.join('; ')}` : ''}`) });
+  const hours = r.clips.reduce((s, o, i) => s + o.frames / soaked[i]!.fps, 0) / 3600;
+  const clipsOut = Object.fromEntries(r.clips.map((o, i) => [o.clip, { minutes: Math.round(o.frames / soaked[i]!.fps / 6) / 10, falseAlarms: o.falsePositives, frames: o.frames, expectedFrames: o.expectedFrames, errors: o.errors.length }]));
+  return { hours: Math.round(hours * 100) / 100, falseAlarms: r.totals.falsePositives, perHour: Math.round((r.totals.falsePositives / hours) * 100) / 100, clips: clipsOut };
 }

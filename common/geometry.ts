@@ -30,12 +30,26 @@ export function boxArea(b: BBox): number {
   return Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
 }
 
+export function intersectionArea(a: BBox, b: BBox): number {
+  return Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+}
+
 export function iou(a: BBox, b: BBox): number {
-  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
+  const inter = intersectionArea(a, b);
   const union = boxArea(a) + boxArea(b) - inter;
   return union > 0 ? inter / union : 0;
+}
+
+/** Intersection over the smaller box: 1 when one box lies inside the other, whatever their sizes. */
+export function overlapOfSmaller(a: BBox, b: BBox): number {
+  const smaller = Math.min(boxArea(a), boxArea(b));
+  return smaller > 0 ? intersectionArea(a, b) / smaller : 0;
+}
+
+/** Fraction of box `a` that lies inside box `b`. */
+export function coveredBy(a: BBox, b: BBox): number {
+  const area = boxArea(a);
+  return area > 0 ? intersectionArea(a, b) / area : 0;
 }
 
 export function distance(a: Point, b: Point): number {

@@ -4,7 +4,7 @@ import type { CameraConfig } from '../../common/config/site.ts';
 import { abandonedSchema, type AbandonedConfig, type ZoneConfig } from '../../common/config/zone.ts';
 import { newAlarmId } from '../../common/alarm.ts';
 import { ValidationError } from '../../common/errors.ts';
-import { bottomCentre, pointInPolygon, polygonArea, scaleBox, type BBox } from '../../common/geometry.ts';
+import { bottomCentre, coveredBy, pointInPolygon, polygonArea, scaleBox, type BBox } from '../../common/geometry.ts';
 import { createBackgroundModel, type BackgroundModel, type BackgroundModelOptions } from './background-model.ts';
 import { createObjectTracker, type ObjectTracker, type TrackedObject, type TrackerRules } from './object-tracker.ts';
 import { createPersonTracker, type PersonTracker } from './person-tracks.ts';
@@ -27,14 +27,6 @@ const PERSON = 0;
  * left open, a car that parked) is parking, a rule of its own, not an object
  * left behind; bicycles stay objects, since one can be left like a bag.
  */
-/** Fraction of box `a` that lies inside box `b`. */
-function coveredBy(a: BBox, b: BBox): number {
-  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const area = (a[2] - a[0]) * (a[3] - a[1]);
-  return area > 0 ? (ix * iy) / area : 0;
-}
-
 export const VEHICLE_CLASSES: ReadonlySet<number> = new Set([2, 3, 5, 6, 7]);
 const VEHICLE_MIN_SCORE = 0.3;
 /** Vehicle boxes are remembered this long: a parked car's score flickers around the threshold from frame to frame. */

@@ -1,4 +1,4 @@
-import { iou, type BBox } from '../../common/geometry.ts';
+import { iou, overlapOfSmaller, type BBox } from '../../common/geometry.ts';
 import type { StaticBlob } from './background-model.ts';
 import type { PersonTrack } from './person-tracks.ts';
 import { createEpisode, type Episode } from '../rules/episode.ts';
@@ -163,13 +163,6 @@ export function boxGap(a: BBox, b: BBox): number {
   const dx = Math.max(0, a[0] - b[2], b[0] - a[2]);
   const dy = Math.max(0, a[1] - b[3], b[1] - a[3]);
   return Math.hypot(dx, dy);
-}
-
-function overlapOfSmaller(a: BBox, b: BBox): number {
-  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const s = Math.min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]));
-  return s > 0 ? (ix * iy) / s : 0;
 }
 
 export function createObjectTracker(options: ObjectTrackerOptions): ObjectTracker {

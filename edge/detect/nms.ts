@@ -1,4 +1,4 @@
-import { boxArea, iou, type BBox } from '../../common/geometry.ts';
+import { iou, overlapOfSmaller, type BBox } from '../../common/geometry.ts';
 import type { Detection } from '../types.ts';
 
 export interface NmsOptions {
@@ -12,13 +12,6 @@ export interface NmsOptions {
   containThreshold?: number;
 }
 
-function intersectionOverSmaller(a: BBox, b: BBox): number {
-  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const smaller = Math.min(boxArea(a), boxArea(b));
-  return smaller > 0 ? (ix * iy) / smaller : 0;
-}
-
 /** Greedy class-wise non-maximum suppression; returns survivors by descending score. */
 export function nonMaxSuppression(detections: readonly Detection[], options: NmsOptions = {}): Detection[] {
   const iouMax = options.iouThreshold ?? 0.5;
@@ -26,7 +19,7 @@ export function nonMaxSuppression(detections: readonly Detection[], options: Nms
   const sorted = [...detections].sort((a, b) => b.score - a.score);
   const kept: Detection[] = [];
   for (const d of sorted) {
-    const dup = kept.some((k) => k.classId === d.classId && (iou(k.bbox, d.bbox) > iouMax || intersectionOverSmaller(k.bbox, d.bbox) > containMax));
+    const dup = kept.some((k) => k.classId === d.classId && (iou(k.bbox, d.bbox) > iouMax || overlapOfSmaller(k.bbox, d.bbox) > containMax));
     if (!dup) kept.push(d);
   }
   return kept;

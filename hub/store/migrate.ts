@@ -55,14 +55,10 @@ export async function migrateToLatest(db: Kysely<any>, provider: MigrationProvid
     // Unordered: parallel branches add migrations with nearby dates.
     const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) });
     for (let attempt = 1; ; attempt++) {
-      try {
-        result = await migrator.migrateToLatest();
-      } catch (err) {
-        if (attempt < CATALOG_RACE_TRIES && isForeignCatalogRace(err, schema)) { await delay(50 * attempt); continue; }
-        throw err;
-      }
-      if (attempt < CATALOG_RACE_TRIES && result.error && isForeignCatalogRace(result.error, schema)) { await delay(50 * attempt); continue; }
-      break;
+      // Kysely reports most failures in the result, a few by throwing: one path for both.
+      result = await migrator.migrateToLatest().catch((error: unknown) => ({ error, results: undefined }));
+      if (attempt >= CATALOG_RACE_TRIES || !result.error || !isForeignCatalogRace(result.error, schema)) break;
+      await delay(50 * attempt);
     }
   } catch (err) {
     throw new StoreError('STORE_MIGRATION', `database migration failed: ${(err as Error).message}`, { cause: err });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { pointInPolygon, polygonArea, bottomCentre, iou } from '../../common/geometry.ts';
+import { pointInPolygon, polygonArea, bottomCentre, iou, overlapOfSmaller, coveredBy } from '../../common/geometry.ts';
 
 describe('geometry', () => {
   const square = [[0, 0], [10, 0], [10, 10], [0, 10]] as const;
@@ -16,5 +16,16 @@ describe('geometry', () => {
     expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
     expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(1 / 3);
     expect(iou([0, 0, 1, 1], [2, 2, 3, 3])).toBe(0);
+  });
+
+  it('measures containment: over the smaller box, and the share of one box inside another', () => {
+    // A 10×10 box inside a 20×20 one: contained whichever way round, but it covers only a quarter of the larger.
+    expect(overlapOfSmaller([5, 5, 15, 15], [0, 0, 20, 20])).toBe(1);
+    expect(overlapOfSmaller([0, 0, 20, 20], [5, 5, 15, 15])).toBe(1);
+    expect(coveredBy([5, 5, 15, 15], [0, 0, 20, 20])).toBe(1);
+    expect(coveredBy([0, 0, 20, 20], [5, 5, 15, 15])).toBe(0.25);
+    expect(coveredBy([0, 0, 10, 10], [5, 0, 15, 10])).toBe(0.5);
+    expect(overlapOfSmaller([0, 0, 1, 1], [2, 2, 3, 3])).toBe(0);
+    expect(coveredBy([3, 3, 3, 5], [0, 0, 10, 10])).toBe(0);
   });
 });
